@@ -1,0 +1,155 @@
+"""Command line: `python -m ae train|eval|list`.
+
+    python -m ae train --dataset mnist-5k --arch conv --variant vae --latent 16 --epochs 20 --out models/
+    python -m ae eval models/conv-vae-16.json
+    python -m ae list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+
+class TqdmProgress:
+    """Drives a tqdm bar from fit's epoch callback."""
+
+    def __init__(self, epochs: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=epochs, unit="epoch")
+
+    def on_epoch_end(self, history: pd.DataFrame) -> None:
+        last = history.iloc[-1]
+        post = {"train": f"{last['train_loss']:.4g}"}
+        if "val_loss" in last:
+            post["val"] = f"{last['val_loss']:.4g}"
+        self.bar.set_postfix(post)
+        self.bar.update(1)
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def parse_params(items: list[str]) -> dict[str, object]:
+    """--param key=value pairs; values parse as JSON when they can (numbers), else stay strings."""
+    out: dict[str, object] = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--param takes key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from ae.config import TrainConfig
+    from ae.data import load_dataset
+    from ae.experiment import model_config_for, save_trained, train_on
+    from ae.io import check_name
+
+    name = check_name(a.name or f"{a.arch}-{a.variant}-{a.latent}")
+    data = load_dataset(a.dataset)
+    extra = {}
+    if a.hidden:
+        extra["hidden"] = tuple(a.hidden)
+    if a.channels:
+        extra["channels"] = tuple(a.channels)
+    if a.loss:
+        extra["recon_loss"] = a.loss
+    mcfg = model_config_for(data, arch=a.arch, variant=a.variant, latent_dim=a.latent, params=parse_params(a.param),
+                            **extra)
+    tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, seed=a.seed,
+                       device=a.device)
+    bar = TqdmProgress(a.epochs)
+    trained = train_on(data, mcfg, tcfg, callbacks=[bar])
+    bar.bar.close()
+    path = save_trained(trained, a.out, name, overwrite=a.overwrite)
+    print(f"saved {path} ({trained.meta['train_seconds']} s on {trained.meta['train_device']})")
+    print(format_metrics(trained.metrics))
+    return 0
+
+
+def format_metrics(m: dict[str, float]) -> str:
+    return "\n".join(f"  {k:>10}: {v:.5g}" if isinstance(v, float) else f"  {k:>10}: {v}" for k, v in m.items())
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from ae.data import load_dataset
+    from ae.io import load_model
+    from ae.metrics import evaluate
+
+    model, meta = load_model(a.path)
+    ds_name = a.dataset or meta.get("dataset", {}).get("name", "mnist-5k")
+    data = load_dataset(ds_name)
+    if data.input_shape != tuple(model.cfg.input_shape):
+        raise ValueError(
+            f"{meta['name']} takes {list(model.cfg.input_shape)} but {ds_name} is {list(data.input_shape)}"
+        )
+    print(f"{meta['name']}: {model.name} {model.cfg.arch}, latent {model.cfg.latent_dim}, on the {ds_name} test split")
+    print(format_metrics(evaluate(model, data.x_test)))
+    return 0
+
+
+def cmd_list(a: argparse.Namespace) -> int:
+    from ae.data import DESCRIPTIONS
+    from ae.models.blocks import ARCHS
+    from ae.registry import VARIANTS, variants
+
+    print("datasets:")
+    for k, v in DESCRIPTIONS.items():
+        print(f"  {k:<14} {v}")
+    print("architectures:")
+    for k, fn in ARCHS.items():
+        print(f"  {k:<14} {(fn.__doc__ or '').strip().splitlines()[0]}")
+    print("variants:")
+    for k in variants():
+        doc = (VARIANTS[k].__doc__ or sys.modules[VARIANTS[k].__module__].__doc__ or "").strip().splitlines()[0]
+        print(f"  {k:<14} {doc}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ae", description="Latent Lab: train, evaluate and list autoencoders")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train a model and save it with its metrics")
+    t.add_argument("--dataset", default="mnist-5k")
+    t.add_argument("--arch", default="conv")
+    t.add_argument("--variant", default="vanilla")
+    t.add_argument("--latent", type=int, default=16)
+    t.add_argument("--hidden", type=int, nargs="*", help="dense layer widths")
+    t.add_argument("--channels", type=int, nargs="*", help="conv channels")
+    t.add_argument("--loss", choices=["mse", "bce"])
+    t.add_argument("--param", action="append", default=[], help="variant knob, e.g. beta=4 or noise=mask")
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--out", default="models")
+    t.add_argument("--name")
+    t.add_argument("--overwrite", action="store_true")
+    t.set_defaults(fn=cmd_train)
+    e = sub.add_parser("eval", help="print a saved model's test metrics")
+    e.add_argument("path")
+    e.add_argument("--dataset")
+    e.set_defaults(fn=cmd_eval)
+    ls = sub.add_parser("list", help="list datasets, architectures and variants")
+    ls.set_defaults(fn=cmd_list)
+    a = p.parse_args(argv)
+    try:
+        return a.fn(a)
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

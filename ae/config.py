@@ -1,0 +1,97 @@
+"""Plain dataclass configs for models, training and data.
+
+Every config round-trips through a dict (the JSON beside a checkpoint), and `from_dict` refuses unknown keys so a
+typo in a config file is an error instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build dataclass `cls` from `data`, naming any key it does not know."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return cls(**data)
+
+
+@dataclass
+class ModelConfig:
+    """What to build: architecture, variant and their sizes.
+
+    input_shape is `[C, H, W]` for images in [0, 1] (sigmoid output) or `[D]` for standardized tabular rows
+    (linear output). `params` holds the variant's own knobs (noise level, beta, ...); the variant validates them.
+    """
+
+    arch: str = "conv"
+    variant: str = "vanilla"
+    input_shape: tuple[int, ...] = (1, 28, 28)
+    latent_dim: int = 16
+    hidden: tuple[int, ...] = (512, 256)  # dense layer widths
+    channels: tuple[int, ...] = (32, 64)  # conv channels, one stride-2 layer each
+    recon_loss: str = "bce"  # "mse" or "bce"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.input_shape = tuple(int(s) for s in self.input_shape)
+        self.hidden = tuple(int(h) for h in self.hidden)
+        self.channels = tuple(int(c) for c in self.channels)
+        if len(self.input_shape) not in (1, 3) or min(self.input_shape) < 1:
+            raise ValueError(f"input_shape must be [C, H, W] or [D] with positive sizes, got {list(self.input_shape)}")
+        if not 1 <= int(self.latent_dim) <= 4096:
+            raise ValueError(f"latent_dim must be between 1 and 4096, got {self.latent_dim}")
+        self.latent_dim = int(self.latent_dim)
+        if self.recon_loss not in ("mse", "bce"):
+            raise ValueError(f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}")
+        if self.recon_loss == "bce" and not self.is_image:
+            raise ValueError("recon_loss 'bce' needs inputs in [0, 1]; tabular data is standardized, use 'mse'")
+        if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels):
+            raise ValueError("hidden sizes and channels must be positive")
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.input_shape) == 3
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["input_shape"] = list(self.input_shape)
+        d["hidden"] = list(self.hidden)
+        d["channels"] = list(self.channels)
+        return d
+
+
+@dataclass
+class TrainConfig:
+    """How to fit: optimisation settings plus the seed that makes a run repeatable."""
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    val_fraction: float = 0.1  # carved from the train split; the test split is never seen while training
+    seed: int = 0
+    device: str = "auto"
+    keep_best: bool = True  # end with the weights of the epoch with the lowest validation loss
+
+    def __post_init__(self) -> None:
+        if int(self.epochs) < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if int(self.batch_size) < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if not float(self.lr) > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if float(self.weight_decay) < 0:
+            raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay}")
+        if not 0 <= float(self.val_fraction) < 1:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,48 @@
+"""Name -> model class, filled by the `@register` decorator in each variant's module.
+
+Adding a variant is one class plus `@register("name")`; nothing else needs editing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import torch
+
+from ae.config import ModelConfig
+
+if TYPE_CHECKING:
+    from ae.models.base import Autoencoder
+
+VARIANTS: dict[str, type[Autoencoder]] = {}
+
+
+def register(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]]:
+    def add(cls: type[Autoencoder]) -> type[Autoencoder]:
+        if name in VARIANTS:
+            raise ValueError(f"variant {name!r} is registered twice")
+        cls.name = name
+        VARIANTS[name] = cls
+        return cls
+
+    return add
+
+
+def variants() -> list[str]:
+    import ae.models  # noqa: F401  (importing the package runs every @register)
+
+    return sorted(VARIANTS)
+
+
+def build_model(cfg: ModelConfig, seed: int | None = 0) -> Autoencoder:
+    """Build the model `cfg` describes; the same seed gives the same initial weights."""
+    names = variants()
+    if cfg.variant not in VARIANTS:
+        raise ValueError(f"unknown variant {cfg.variant!r}; choose one of {', '.join(names)}")
+    rng = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
+    with rng:
+        if seed is not None:
+            torch.manual_seed(seed)
+        return VARIANTS[cfg.variant](cfg)
