@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import torch
@@ -47,7 +47,7 @@ def split_validation(x: torch.Tensor, fraction: float, seed: int) -> tuple[torch
 
 
 def _run_epoch(model: Autoencoder, x: torch.Tensor, batch_size: int, opt: torch.optim.Optimizer | None,
-               gen: torch.Generator | None, stop: callable) -> tuple[dict[str, float], bool]:
+               gen: torch.Generator | None, stop: Callable[[], bool]) -> tuple[dict[str, float], bool]:
     """One pass over x (training when opt is given). Returns mean components and whether a stop was asked."""
     train = opt is not None
     model.train(train)

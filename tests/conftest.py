@@ -1,0 +1,22 @@
+"""Shared fixtures. Tests never touch the network or the user's cache: data lives in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+_DATA = tempfile.mkdtemp(prefix="latent-lab-test-data-")
+os.environ["LATENT_LAB_DATA"] = _DATA
+os.environ["LATENT_LAB_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def mnist5k():
+    from ae.data import load_dataset
+
+    return load_dataset("mnist-5k")
+
+
+from tests.browser import browser, page, streamlit_url  # noqa: E402,F401  (fixtures for test_browser.py)

@@ -1,0 +1,52 @@
+"""The command line, run as a user would: train, eval, list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ae", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_list_shows_datasets_architectures_and_variants():
+    out = run("list")
+    assert out.returncode == 0
+    for word in ("mnist-5k", "digits", "cifar10", "dense", "conv", "vanilla", "denoising", "sparse", "contractive",
+                 "vae", "beta-vae"):
+        assert word in out.stdout
+
+
+def test_train_then_eval(tmp_path):
+    out = run("train", "--dataset", "digits", "--arch", "conv", "--variant", "vae", "--latent", "2", "--epochs", "3",
+              "--channels", "8", "16", "--param", "beta=2", "--out", str(tmp_path), "--name", "tiny")
+    assert out.returncode == 0, out.stderr
+    assert "saved" in out.stdout and "elbo" in out.stdout
+    assert "epoch" in out.stderr  # the tqdm progress bar
+    meta = json.loads((tmp_path / "tiny.json").read_text())
+    assert meta["model"]["params"] == {"beta": 2}
+    assert meta["dataset"]["name"] == "digits" and len(meta["history"]) == 3
+    assert (tmp_path / "tiny.safetensors").stat().st_size > 0
+    ev = run("eval", str(tmp_path / "tiny.json"))
+    assert ev.returncode == 0, ev.stderr
+    mse = float(next(line.split(":")[1] for line in ev.stdout.splitlines() if line.strip().startswith("mse")))
+    assert mse == pytest.approx(meta["metrics"]["mse"], rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("train", "--variant", "nope", "--epochs", "1"), "unknown variant 'nope'"),
+        (("train", "--name", "../x", "--epochs", "1"), "is not allowed"),
+        (("train", "--dataset", "cifar10", "--epochs", "1"), "cifar10 is not on disk"),
+        (("eval", "missing.json"), "missing.json does not exist"),
+    ],
+)
+def test_errors_are_one_clear_line(args, message):
+    out = run(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr

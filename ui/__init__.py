@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: cached resources and widgets shared by the pages."""
