@@ -1,10 +1,20 @@
-"""Latent Lab entry point: page config and routing only (the pages live in pages/, the maths in ae/)."""
+"""Latent Lab entry point: page config, routing, and the sidebar every page shares. No model code here."""
 
 import streamlit as st
+
+from ui.cache import umap_warmup
+from ui.state import render_sidebar
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/science:", layout="wide")
 
 pages = {
-    "Latent Lab": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Explore": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
+        st.Page("pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
+    ],
 }
-st.navigation(pages).run()
+nav = st.navigation(pages)
+render_sidebar()
+umap_warmup()
+nav.run()

@@ -3,6 +3,7 @@
     python -m ae train --dataset mnist-5k --arch conv --variant vae --latent 16 --epochs 20 --out models/
     python -m ae eval models/conv-vae-16.json
     python -m ae list
+    python -m ae pretrain
 """
 
 from __future__ import annotations
@@ -115,6 +116,16 @@ def cmd_list(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrain(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ae.zoo import build_zoo
+
+    path = build_zoo(Path(a.out), only=a.only or None)
+    print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ae", description="Latent Lab: train, evaluate and list autoencoders")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -141,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("path")
     e.add_argument("--dataset")
     e.set_defaults(fn=cmd_eval)
+    pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest")
+    pt.add_argument("--out", default=str(__import__("ae.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR))
+    pt.add_argument("--only", nargs="*", help="rebuild only these entries")
+    pt.set_defaults(fn=cmd_pretrain)
     ls = sub.add_parser("list", help="list datasets, architectures and variants")
     ls.set_defaults(fn=cmd_list)
     a = p.parse_args(argv)

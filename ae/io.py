@@ -56,6 +56,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a model is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -166,7 +167,7 @@ def list_models(folder: str | Path) -> list[dict[str, Any]]:
             continue
         try:
             meta = read_meta(config)
-            out.append({**meta, "path": str(config)})
+            out.append({**meta, "name": config.stem, "path": str(config)})  # the file name is what identifies it
         except CheckpointError as e:
             out.append({"name": config.stem, "path": str(config), "error": str(e)})
     return out

@@ -1,18 +1,58 @@
-"""Home: what Latent Lab is and what it runs on. The dashboard pages arrive in later releases."""
+"""Home: what an autoencoder is, what each page shows, and the models on hand with their measured metrics."""
 
+import pandas as pd
 import streamlit as st
 
-from ui.cache import dataset_table, device_name
+from ae.catalog import VARIANT_NAMES
+from ui.cache import catalog, device_name, gallery_strip
 
 st.title("Latent Lab")
 st.markdown(
-    "An **autoencoder** squeezes each image through a small code (the *latent* vector) and rebuilds it. "
-    "What the code keeps, and how the codes of different images arrange themselves, is what Latent Lab lets you see."
+    "An **autoencoder** is a network that squeezes each image through a small code, the *latent vector*, and then "
+    "rebuilds the image from that code alone. Whatever the code keeps is what the network found important; how the "
+    "codes of different images arrange themselves shows what it learned about the data."
 )
-st.info(
-    "The library, datasets and training are in place; the exploring pages are being built.",
-    icon=":material/construction:",
+c1, c2, c3 = st.columns(3)
+c1.markdown("**Reconstructions** · originals beside their rebuilt versions, each with its error; upload your own "
+            "digit and see what the model makes of it.")
+c2.markdown("**Latent space** · every test image as a point on a 2-D map of its code (PCA, UMAP, t-SNE or two raw "
+            "dimensions); select points to see their images, and decode any place on the map.")
+c3.markdown(f"**Running on** {device_name()} · pick the dataset and model in the sidebar; the choice follows you "
+            "from page to page.")
+
+entries = [e for e in catalog() if not e.error]
+st.subheader("Models on hand")
+if not entries:
+    st.warning("No models found: rebuild the shipped zoo with `python -m ae pretrain`.")
+    st.stop()
+rows = []
+for e in entries:
+    meta_metrics = gallery_strip(e.path, e.stamp)[1]
+    rows.append({
+        "model": e.name, "kind": VARIANT_NAMES.get(e.variant, e.variant), "arch": e.arch, "latent": e.latent_dim,
+        "parameters": e.parameters, "trained on": e.dataset, "test MSE": meta_metrics.get("mse"),
+        "PSNR dB": meta_metrics.get("psnr"), "SSIM": meta_metrics.get("ssim"), "ELBO nats": meta_metrics.get("elbo"),
+        "source": e.source,
+    })
+st.dataframe(
+    pd.DataFrame(rows), hide_index=True, key="models_table",
+    column_config={
+        "test MSE": st.column_config.NumberColumn(format="%.4f", help="mean squared error per pixel, test split"),
+        "PSNR dB": st.column_config.NumberColumn(format="%.2f"),
+        "SSIM": st.column_config.NumberColumn(format="%.3f"),
+        "ELBO nats": st.column_config.NumberColumn(format="%.1f", help="evidence lower bound per image (VAEs)"),
+        "parameters": st.column_config.NumberColumn(format="localized"),
+    },
 )
-st.metric("Running on", device_name())
-st.subheader("Datasets")
-st.dataframe(dataset_table(), hide_index=True, key="datasets")
+st.caption("Every number is measured on the test split by `python -m ae pretrain` (or by your own training run).")
+
+st.subheader("Gallery: the same eight test digits, rebuilt by each model")
+cols = st.columns(3)
+for i, e in enumerate(entries):
+    strip, _ = gallery_strip(e.path, e.stamp)
+    with cols[i % 3]:
+        st.markdown(f"**{e.name}** · {VARIANT_NAMES.get(e.variant, e.variant)}, latent {e.latent_dim}")
+        if strip is not None:
+            st.image(strip, caption="top: originals · bottom: reconstructions", width="stretch")
+        else:
+            st.caption(f"(trained on {e.dataset}; no preview)")

@@ -1,11 +1,30 @@
-"""The one module with st.cache_* functions, so every page shares the same loaded objects."""
+"""The one module with st.cache_* functions, so every page and session shares the loaded objects.
+
+Resources (datasets, models) are shared by every session: they are loaded in eval mode and never mutated.
+Computed arrays are keyed by plain strings plus the weights' modification stamp, so new weights never hit old
+results.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
+import numpy as np
 import streamlit as st
 
-from ae.data import DESCRIPTIONS
+from ae.analysis import ReconReport, reconstruction_report
+from ae.catalog import ModelEntry, list_catalog
+from ae.data import DESCRIPTIONS, Dataset, DatasetUnavailable, load_dataset
 from ae.device import describe_device, pick_device
+from ae.embed import embed_2d, warm_up_umap
+from ae.io import CheckpointError, load_model
+from ae.maps import load_maps
+from ae.metrics import encode
+from ae.models.base import Autoencoder
+
+WARMUP_ENV = "LATENT_LAB_NO_WARMUP"
 
 
 @st.cache_resource(show_spinner=False)
@@ -16,3 +35,111 @@ def device_name() -> str:
 @st.cache_data(show_spinner=False)
 def dataset_table() -> list[dict[str, str]]:
     return [{"dataset": k, "what it is": v} for k, v in DESCRIPTIONS.items()]
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str) -> tuple[Dataset | None, str | None]:
+    """(dataset, None) or (None, a message saying what is missing and where to put it). Failures are cached too,
+    so an offline machine does not retry the network on every rerun; the Retry button clears this cache."""
+    try:
+        return load_dataset(name), None
+    except (DatasetUnavailable, ValueError, OSError) as e:
+        return None, str(e)
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def catalog() -> list[ModelEntry]:
+    return list_catalog()
+
+
+@st.cache_resource(max_entries=24, show_spinner="Loading the model…")
+def model(path: str, stamp: int) -> tuple[Autoencoder | None, dict | str]:
+    """(model in eval mode on the best device, its metadata), or (None, the reason it cannot load)."""
+    try:
+        return load_model(path, device=pick_device())
+    except (CheckpointError, OSError, ValueError) as e:
+        return None, str(e)
+
+
+@st.cache_data(max_entries=48, show_spinner="Reconstructing the test images…")
+def recon_report(path: str, stamp: int, dataset_name: str) -> ReconReport:
+    m, _ = model(path, stamp)
+    data, _ = dataset(dataset_name)
+    return reconstruction_report(m, data.x_test)
+
+
+@st.cache_data(max_entries=48, show_spinner="Encoding the test images…")
+def codes(path: str, stamp: int, dataset_name: str) -> np.ndarray:
+    """The test split's codes, from the precomputed maps file when it matches these weights and data."""
+    m, meta = model(path, stamp)
+    if meta.get("dataset", {}).get("name") == dataset_name:
+        stored = load_maps(path)
+        if stored is not None and "codes" in stored:
+            return stored["codes"]
+    data, _ = dataset(dataset_name)
+    return encode(m, data.x_test).numpy()
+
+
+@st.cache_data(max_entries=96, show_spinner=False)
+def latent_map(path: str, stamp: int, dataset_name: str, method: str) -> tuple[np.ndarray, str]:
+    """([N, 2] map of the test codes, where it came from). Shipped maps load instantly; others are computed once."""
+    m, meta = model(path, stamp)
+    if meta.get("dataset", {}).get("name") == dataset_name:
+        stored = load_maps(path)
+        if stored is not None and method in stored:
+            return stored[method], "precomputed with the model"
+    t0 = time.perf_counter()
+    coords = embed_2d(codes(path, stamp, dataset_name), method)
+    return coords, f"computed here in {time.perf_counter() - t0:.1f} s, cached for the next visit"
+
+
+@st.cache_resource(show_spinner=False)
+def umap_warmup() -> threading.Thread | None:
+    """Compile UMAP's numba code in a background thread at start (~30 s once), so the first live map is quick."""
+    if os.environ.get(WARMUP_ENV):
+        return None
+    thread = threading.Thread(target=warm_up_umap, name="umap-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def gallery_strip(path: str, stamp: int, n: int = 8) -> tuple[np.ndarray | None, dict]:
+    """(originals over reconstructions of the first n test images of the model's own dataset, its metrics)."""
+    from ae.imagegrid import tile
+    from ae.metrics import reconstruct
+
+    m, meta = model(path, stamp)
+    if m is None:
+        return None, {}
+    metrics = meta.get("metrics", {})
+    ds_name = meta.get("dataset", {}).get("name", "")
+    data, _ = dataset(ds_name) if ds_name else (None, None)
+    if data is None or data.kind != "image" or tuple(data.input_shape) != tuple(m.cfg.input_shape):
+        return None, metrics
+    x = data.x_test[:n]
+    both = np.concatenate([x.numpy(), reconstruct(m, x).numpy()])
+    return tile(both, nrow=n, pad=2, scale=2), metrics
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
+    """(Plane, [N, 2] coordinates of the test codes on it) for a decodable map: PCA or two raw latent dims."""
+    from ae.manifold import pca_plane, raw_plane
+
+    z = codes(path, stamp, dataset_name)
+    if method == "pca":
+        return pca_plane(z)
+    p = raw_plane(z, i, j)
+    return p, z[:, [i, j]]
+
+
+@st.cache_data(max_entries=64, show_spinner="Decoding the map…")
+def decoded_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, steps: int) -> np.ndarray:
+    from ae.imagegrid import tile
+    from ae.manifold import decode_points, grid_points
+
+    m, _ = model(path, stamp)
+    p, _ = plane(path, stamp, dataset_name, method, i, j)
+    images = decode_points(m, p, grid_points(p.extent, steps))
+    return tile(images, nrow=steps, pad=0, scale=2)

@@ -1,0 +1,78 @@
+"""Per-image reconstruction reports and the choice of which images to show: what the Reconstructions and Latent
+space pages display, computed here so the pages hold no model maths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct, ssim_per_sample
+from ae.models.base import Autoencoder
+
+ORDERS = ("random", "best", "worst")
+
+
+@dataclass
+class ReconReport:
+    """x_hat: [N, *input_shape] float32; mse, psnr, ssim: [N] (psnr/ssim are None for tabular data)."""
+
+    x_hat: np.ndarray
+    mse: np.ndarray
+    psnr: np.ndarray | None
+    ssim: np.ndarray | None
+
+    def summary(self, idx: np.ndarray | None = None) -> dict[str, float]:
+        sel = slice(None) if idx is None else idx
+        out = {"mse": float(self.mse[sel].mean())}
+        if self.psnr is not None:
+            out["psnr"] = float(self.psnr[sel].mean())
+        if self.ssim is not None:
+            out["ssim"] = float(self.ssim[sel].mean())
+        return out
+
+
+def reconstruction_report(model: Autoencoder, x: torch.Tensor) -> ReconReport:
+    x = x.float()
+    x_hat = reconstruct(model, x)
+    image = x.ndim == 4
+    return ReconReport(
+        x_hat=x_hat.numpy(),
+        mse=mse_per_sample(x, x_hat).numpy(),
+        psnr=psnr_per_sample(x, x_hat).numpy() if image else None,
+        ssim=ssim_per_sample(x, x_hat).numpy() if image and min(x.shape[-2:]) >= 3 else None,
+    )
+
+
+def choose_images(
+    errors: np.ndarray, n: int, order: str = "random", labels: np.ndarray | None = None, cls: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Indices of up to n images: a seeded random draw, or the best / worst by error, optionally of one class."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}")
+    pool = np.arange(len(errors))
+    if cls is not None:
+        if labels is None:
+            raise ValueError("this dataset has no labels to filter by")
+        pool = pool[np.asarray(labels) == cls]
+    if order == "random":
+        return np.sort(np.random.default_rng(seed).permutation(pool)[:n])
+    ranked = pool[np.argsort(errors[pool], kind="stable")]
+    return (ranked[:n] if order == "best" else ranked[::-1][:n]).copy()  # a copy: torch rejects negative strides
+
+
+def incompatibility(model_shape: tuple[int, ...], data_shape: tuple[int, ...], data_name: str) -> str | None:
+    """None when the model can read the dataset, else a sentence a person can act on."""
+    model_shape, data_shape = tuple(model_shape), tuple(data_shape)
+    if model_shape == data_shape:
+        return None
+
+    def fmt(s: tuple[int, ...]) -> str:
+        return f"{s[1]}x{s[2]} {'grey' if s[0] == 1 else 'colour'} images" if len(s) == 3 else f"rows of {s[0]} numbers"
+
+    return (
+        f"This model reads {fmt(model_shape)}, but {data_name} holds {fmt(data_shape)}. "
+        f"Pick a model trained on data like {data_name}, or switch the dataset back."
+    )

@@ -1,0 +1,87 @@
+"""Every model the app can offer: the shipped zoo in pretrained/ and the user's own folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ae.io import list_models
+from ae.zoo import ZOO, ZOO_DIR
+
+MODELS_ENV = "LATENT_LAB_MODELS"
+VARIANT_NAMES = {
+    "vanilla": "autoencoder",
+    "denoising": "denoising AE",
+    "sparse": "sparse AE",
+    "contractive": "contractive AE",
+    "vae": "VAE",
+    "beta-vae": "beta-VAE",
+}
+
+
+def user_models_dir() -> Path:
+    """$LATENT_LAB_MODELS, else models/ beside the app (where `python -m ae train` saves by default)."""
+    return Path(os.environ.get(MODELS_ENV) or ZOO_DIR.parent / "models")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str  # "pretrained/NAME" or "yours/NAME": unique even when a user reuses a shipped name
+    name: str
+    path: str  # the JSON
+    source: str
+    variant: str = ""
+    arch: str = ""
+    latent_dim: int = 0
+    input_shape: tuple[int, ...] = ()
+    dataset: str = ""
+    mse: float | None = None
+    parameters: int = 0
+    about: str = ""
+    error: str = ""
+
+    @property
+    def stamp(self) -> int:
+        """Changes whenever the weights file does, so caches keyed on it never serve stale results."""
+        try:
+            return Path(self.path).with_suffix(".safetensors").stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def label(self) -> str:
+        if self.error:
+            return f"{self.name} (unreadable)"
+        mse = f", test MSE {self.mse:.4f}" if self.mse is not None else ""
+        mine = " [yours]" if self.source == "yours" else ""
+        return f"{self.name}{mine} · {VARIANT_NAMES.get(self.variant, self.variant)}, latent {self.latent_dim}{mse}"
+
+
+def _entry(meta: dict, source: str) -> ModelEntry:
+    key = f"{source}/{meta['name']}"
+    if "error" in meta:
+        return ModelEntry(key=key, name=meta["name"], path=meta["path"], source=source, error=meta["error"])
+    m = meta["model"]
+    return ModelEntry(
+        key=key,
+        name=meta["name"],
+        path=meta["path"],
+        source=source,
+        variant=m.get("variant", ""),
+        arch=m.get("arch", ""),
+        latent_dim=int(m.get("latent_dim", 0)),
+        input_shape=tuple(m.get("input_shape", ())),
+        dataset=meta.get("dataset", {}).get("name", ""),
+        mse=meta.get("metrics", {}).get("mse"),
+        parameters=int(meta.get("parameters", 0)),
+        about=meta.get("about", ""),
+    )
+
+
+def list_catalog() -> list[ModelEntry]:
+    """Shipped models in zoo order, then the user's models by name."""
+    order = {e.name: i for i, e in enumerate(ZOO)}
+    shipped = sorted((_entry(m, "pretrained") for m in list_models(ZOO_DIR)), key=lambda e: order.get(e.name, 99))
+    mine_dir = user_models_dir()
+    mine = [_entry(m, "yours") for m in list_models(mine_dir)] if mine_dir.is_dir() else []
+    return shipped + mine

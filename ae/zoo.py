@@ -1,0 +1,187 @@
+"""The pretrained zoo: which models ship in pretrained/, and the one seeded command that rebuilds them all.
+
+    python -m ae pretrain            # trains every model on mnist-5k, measures it, writes maps and the manifest
+
+Every number in pretrained/manifest.json and pretrained/README.md is measured here on the shipped (float16) weights,
+never typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ae.config import TrainConfig
+from ae.data import Dataset, load_dataset
+from ae.embed import METHODS, embed_2d
+from ae.experiment import model_config_for, train_on
+from ae.io import load_model, save_model
+from ae.maps import save_maps
+from ae.metrics import encode, evaluate, pca_mse
+
+ZOO_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+DATASET = "mnist-5k"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    name: str
+    model: dict[str, Any]
+    epochs: int
+    about: str
+    lr: float = 1e-3
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ZOO: list[ZooEntry] = [
+    ZooEntry("dense-ae-16", dict(arch="dense", variant="vanilla", latent_dim=16, hidden=(256, 128)), 60,
+             "dense autoencoder, the MLP baseline"),
+    ZooEntry("conv-ae-16", dict(arch="conv", variant="vanilla", latent_dim=16), 60,
+             "convolutional autoencoder, the best reconstructions"),
+    ZooEntry("conv-ae-2", dict(arch="conv", variant="vanilla", latent_dim=2), 40,
+             "a 2-D code: the raw latent plane can be drawn and decoded directly"),
+    ZooEntry("conv-dae-16", dict(arch="conv", variant="denoising", latent_dim=16,
+                                 params={"noise": "gaussian", "level": 0.3}), 40,
+             "denoising autoencoder trained on Gaussian noise, sigma 0.3"),
+    ZooEntry("conv-sparse-16", dict(arch="conv", variant="sparse", latent_dim=16,
+                                    params={"mode": "l1", "weight": 0.1}), 40,
+             "sparse autoencoder, L1 penalty on the code"),
+    ZooEntry("dense-cae-16", dict(arch="dense", variant="contractive", latent_dim=16, hidden=(256, 128),
+                                  params={"weight": 0.01}), 60,
+             "contractive autoencoder, Jacobian penalty on the encoder"),
+    ZooEntry("conv-vae-2", dict(arch="conv", variant="vae", latent_dim=2), 40,
+             "VAE with a 2-D latent: sample and walk the whole plane"),
+    ZooEntry("conv-vae-16", dict(arch="conv", variant="vae", latent_dim=16), 40,
+             "VAE with a 16-D latent: sharper samples"),
+    ZooEntry("conv-bvae-10", dict(arch="conv", variant="beta-vae", latent_dim=10, params={"beta": 4.0}), 40,
+             "beta-VAE (beta 4): a smoother, more factorised code"),
+]
+
+
+def knn_accuracy(train_codes: np.ndarray, y_train: np.ndarray, test_codes: np.ndarray, y_test: np.ndarray) -> float:
+    """How well the codes separate classes: a 5-nearest-neighbour classifier fitted on train codes, scored on test
+    codes (chance is 1 / classes)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return float(KNeighborsClassifier(n_neighbors=5).fit(train_codes, y_train).score(test_codes, y_test))
+
+
+def build_entry(entry: ZooEntry, data: Dataset, out: Path, seed: int = 0, log: Callable[[str], None] = print) -> dict:
+    """Train, save as float16, re-measure the shipped weights, compute maps; return the manifest row."""
+    cfg = model_config_for(data, **entry.model)
+    trained = train_on(data, cfg, TrainConfig(epochs=entry.epochs, lr=entry.lr, seed=seed))
+    fp32_metrics = trained.metrics
+    meta = {**trained.meta, "about": entry.about}
+    save_model(trained.model, out, entry.name, meta, overwrite=True, dtype=torch.float16)
+    model, _ = load_model(out / f"{entry.name}.json")
+    metrics = evaluate(model, data.x_test)
+    train_codes, test_codes = encode(model, data.x_train).numpy(), encode(model, data.x_test).numpy()
+    metrics["knn5_accuracy"] = knn_accuracy(train_codes, data.y_train.numpy(), test_codes, data.y_test.numpy())
+    meta.update(metrics=metrics, fp32_metrics=fp32_metrics)
+    path = save_model(model, out, entry.name, meta, overwrite=True, dtype=torch.float16)
+    maps: dict[str, np.ndarray] = {"codes": test_codes}
+    seconds = {}
+    for method in METHODS:
+        t0 = time.perf_counter()
+        maps[method] = embed_2d(test_codes, method, seed=seed)
+        seconds[method] = round(time.perf_counter() - t0, 2)
+    save_maps(path, maps, {"dataset": data.name, "split": "test", "seconds": seconds, "seed": seed})
+    log(f"{entry.name}: test MSE {metrics['mse']:.4f} (float32 {fp32_metrics['mse']:.4f}), "
+        f"{trained.meta['train_seconds']} s on {trained.meta['train_device']}; maps {seconds}")
+    return {
+        "name": entry.name,
+        "variant": model.name,
+        "arch": model.cfg.arch,
+        "latent_dim": model.cfg.latent_dim,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "epochs": trained.meta["epochs_run"],
+        "train_seconds": trained.meta["train_seconds"],
+        "train_device": trained.meta["train_device"],
+        "about": entry.about,
+        **{k: metrics[k] for k in ("mse", "psnr", "ssim", "knn5_accuracy")},
+        "elbo": metrics.get("elbo"),
+        "iw_nll": metrics.get("iw_nll"),
+        "fp32_mse": fp32_metrics["mse"],
+    }
+
+
+def build_zoo(out: Path = ZOO_DIR, only: list[str] | None = None, log: Callable[[str], None] = print) -> Path:
+    """Rebuild the zoo (or the named entries) and rewrite the manifest and the README table."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_dataset(DATASET)
+    entries = [e for e in ZOO if not only or e.name in only]
+    unknown = set(only or []) - {e.name for e in ZOO}
+    if unknown:
+        raise ValueError(f"no zoo entry named {', '.join(sorted(unknown))}; entries: {', '.join(e.name for e in ZOO)}")
+    manifest_path = out / MANIFEST
+    old = json.loads(manifest_path.read_text()) if manifest_path.exists() and only else {"models": []}
+    rows = {r["name"]: r for r in old.get("models", [])}
+    for entry in entries:
+        rows[entry.name] = build_entry(entry, data, out, log=log)
+    latents = sorted({r["latent_dim"] for r in rows.values()})
+    manifest = {
+        "format_version": 1,
+        "dataset": DATASET,
+        "split": "test (1,000 digits); trained on the 4,000-digit train split, 10% of it held out for validation",
+        "pca_mse": {str(k): pca_mse(data.x_train, data.x_test, k) for k in latents},
+        "iw_samples": 100,
+        "torch": torch.__version__,
+        "models": [rows[e.name] for e in ZOO if e.name in rows],
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    (out / "README.md").write_text(render_readme(manifest))
+    return manifest_path
+
+
+def read_manifest(folder: Path = ZOO_DIR) -> dict:
+    return json.loads((folder / MANIFEST).read_text())
+
+
+def render_readme(manifest: dict) -> str:
+    def f(v: float | None, fmt: str) -> str:
+        return "—" if v is None else format(v, fmt)
+
+    lines = [
+        "# Pretrained models",
+        "",
+        "Generated by `python -m ae pretrain` (do not edit by hand): every model trained with seed 0 on the "
+        f"`{manifest['dataset']}` train split and measured on its {manifest['split']}. Weights are stored in float16; "
+        "the metrics are those of the shipped float16 weights (`fp32 MSE` is the same model before rounding). "
+        "Each model has `NAME.safetensors` (weights), `NAME.json` (config, training history, metrics) and "
+        "`NAME.maps.safetensors` (test-set codes and their PCA, UMAP and t-SNE maps, stamped with the weights' "
+        "SHA-256).",
+        "",
+        "| model | variant | arch | latent | params | epochs | train s (device) | test MSE | PCA MSE, same k | PSNR dB "
+        "| SSIM | kNN-5 acc. | ELBO nats | IW-NLL nats | fp32 MSE |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in manifest["models"]:
+        pca = manifest["pca_mse"].get(str(r["latent_dim"]))
+        lines.append(
+            f"| {r['name']} | {r['variant']} | {r['arch']} | {r['latent_dim']} | {r['parameters']:,} | {r['epochs']} "
+            f"| {r['train_seconds']:.0f} ({r['train_device']}) | {r['mse']:.4f} | {f(pca, '.4f')} | {r['psnr']:.2f} "
+            f"| {r['ssim']:.3f} | {r['knn5_accuracy']:.3f} | {f(r['elbo'], '.1f')} | {f(r['iw_nll'], '.1f')} "
+            f"| {r['fp32_mse']:.4f} |"
+        )
+    lines += [
+        "",
+        f"ELBO and IW-NLL are per image in nats (Bernoulli decoder; IW-NLL with {manifest['iw_samples']} importance "
+        "samples, Burda et al. 2016). kNN-5 accuracy: a 5-nearest-neighbour classifier fitted on the train codes, "
+        "scored on the test codes (chance 0.100). PCA MSE: PCA with as many components as the model's latent size, "
+        "fitted on the train split, reconstructions clipped to [0, 1].",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def shipped_models(folder: Path = ZOO_DIR) -> list[Path]:
+    """JSON paths of the shipped models, in zoo order."""
+    return [folder / f"{e.name}.json" for e in ZOO if (folder / f"{e.name}.json").exists()]

@@ -1,0 +1,100 @@
+"""Latent space: every test image as a point on a 2-D map of its code; select points to see them; decode the map."""
+
+import numpy as np
+import streamlit as st
+
+from ae.manifold import decode_points
+from ui.cache import codes, decoded_grid, latent_map, plane, recon_report
+from ui.images import big, pairs
+from ui.plots import latent_scatter
+from ui.state import current_selection
+
+METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne", "Raw latent dims": "raw"}
+
+st.title("Latent space")
+sel = current_selection()
+data, entry, model = sel.data, sel.entry, sel.model
+latent = model.cfg.latent_dim
+z = codes(entry.path, entry.stamp, data.name)
+st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{data.name}** into {latent} numbers. "
+           "The map places similar codes near each other; colours are the true classes, which the model never saw.")
+
+c1, c2, c3 = st.columns([3, 2, 2])
+method_name = c1.segmented_control("Map", list(METHODS), default="PCA" if latent > 2 else "Raw latent dims",
+                                   key="map_method", required=True)
+method = METHODS[method_name]
+i, j = 0, 1
+if method == "raw" and latent > 2:
+    i = c2.selectbox("x: latent dim", range(latent), index=0, key="map_dim_x")
+    j = c3.selectbox("y: latent dim", range(latent), index=1, key="map_dim_y")
+    if i == j:
+        st.warning("Pick two different dimensions.")
+        st.stop()
+elif method == "raw" and latent == 1:
+    st.warning("This model has a single latent dimension; choose PCA.")
+    st.stop()
+thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
+                      help="draw 150 of the test images at their points")
+
+if method in ("pca", "raw"):
+    the_plane, coords = plane(entry.path, entry.stamp, data.name, method, i, j)
+    origin = "computed from the codes (instant)"
+else:
+    with st.spinner(f"Computing the {method_name} map of {len(z):,} codes (a few seconds, once)…"):
+        coords, origin = latent_map(entry.path, entry.stamp, data.name, method)
+    the_plane = None
+axes = {"pca": ("PC 1", "PC 2"), "raw": (f"z[{i}]", f"z[{j}]"), "umap": ("UMAP 1", "UMAP 2"),
+        "tsne": ("t-SNE 1", "t-SNE 2")}[method]
+labels = data.y_test.numpy() if data.y_test is not None else None
+thumbs = None
+if thumbs_on and data.kind == "image":
+    pick = np.random.default_rng(0).choice(len(coords), size=min(150, len(coords)), replace=False)
+    thumbs = (pick, data.x_test[pick].numpy())
+fig = latent_scatter(coords, labels, data.class_names, axes, thumbs)
+event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
+st.caption(f"Map {origin}. Drag a lasso (or pick the box tool) to select points; click one point to see its image.")
+
+picked = sorted({int(p["customdata"]) for p in (event.selection.points if event else [])
+                 if p.get("customdata") is not None})
+if picked:
+    st.subheader(f"{len(picked)} selected image{'s' if len(picked) > 1 else ''}")
+    if labels is not None:
+        counts = np.bincount(labels[picked], minlength=len(data.class_names))
+        st.caption("By class: " + ", ".join(f"{data.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
+    if data.kind == "image":
+        report = recon_report(entry.path, entry.stamp, data.name)
+        shown = picked[:48]
+        caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") for k in shown]
+        pairs(data.x_test[shown].numpy(), report.x_hat[shown], caps)
+        if len(picked) > 48:
+            st.caption(f"Showing the first 48 of {len(picked)}.")
+
+st.divider()
+st.subheader("Decode the map")
+if the_plane is None:
+    st.info(f"{method_name} has no inverse, so its map cannot be decoded. Choose PCA or raw latent dims to see "
+            "what the decoder draws at each place.")
+    st.stop()
+if method == "raw" and latent > 2:
+    st.caption(f"Varying z[{i}] and z[{j}]; the other {latent - 2} dimensions stay at their mean over the test set.")
+elif method == "pca":
+    st.caption("Each point of the PCA plane is mapped back to a full latent code (mean + PC coordinates) and decoded.")
+x0, x1, y0, y1 = the_plane.extent
+
+
+@st.fragment
+def probe() -> None:
+    """Slider moves rerun only this fragment, so the decoded image follows the thumb at once."""
+    p1, p2, p3 = st.columns([2, 2, 3])
+    px = p1.slider(axes[0], x0, x1, (x0 + x1) / 2, step=(x1 - x0) / 100, key="map_probe_x", format="%.2f")
+    py = p2.slider(axes[1], y0, y1, (y0 + y1) / 2, step=(y1 - y0) / 100, key="map_probe_y", format="%.2f")
+    image = decode_points(model, the_plane, np.array([[px, py]], dtype=np.float32))[0]
+    with p3:
+        big(image, f"decoded at ({px:.2f}, {py:.2f})")
+
+
+probe()
+steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
+st.image(decoded_grid(entry.path, entry.stamp, data.name, method, i, j, steps),
+         caption=f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, {axes[1]} bottom to top)",
+         width=min(720, 28 * 2 * steps))

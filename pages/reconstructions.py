@@ -1,0 +1,71 @@
+"""Reconstructions: originals beside what the model rebuilds, each with its error; and the user's own image."""
+
+import streamlit as st
+
+from ae.analysis import ORDERS, choose_images
+from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
+from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct
+from ui.cache import recon_report
+from ui.images import big, pairs
+from ui.state import current_selection
+
+st.title("Reconstructions")
+sel = current_selection()
+data = sel.data
+st.caption(f"**{sel.entry.name}** on the **{data.name}** test split ({len(data.x_test):,} images). "
+           "Each pair: the original on top, the model's reconstruction below, and that image's error.")
+
+if data.kind != "image":
+    st.info("This dataset is tabular: image grids do not apply.")
+    st.stop()
+
+report = recon_report(sel.entry.path, sel.entry.stamp, data.name)
+whole = report.summary()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Test MSE", f"{whole['mse']:.4f}", help="mean squared error per pixel over the whole test split")
+m2.metric("Test PSNR", f"{whole['psnr']:.2f} dB", help="peak signal-to-noise ratio, mean over images")
+m3.metric("Test SSIM", f"{whole['ssim']:.3f}" if "ssim" in whole else "—", help="structural similarity (1 = same)")
+m4.metric("Images", f"{len(data.x_test):,}")
+
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+n = c1.slider("How many", 4, 48, 16, step=4, key="rec_n")
+classes = ["all", *data.class_names] if data.y_test is not None else ["all"]
+cls_name = c2.selectbox("Class", classes, key="rec_class")
+order = c3.segmented_control("Which", ORDERS, default="random", key="rec_order", required=True,
+                             help="a random draw, or the images the model rebuilds best or worst")
+seed = c4.number_input("Seed", 0, 10_000, 0, key="rec_seed", help="change for another random draw")
+
+cls = None if cls_name == "all" else data.class_names.index(cls_name)
+labels = data.y_test.numpy() if data.y_test is not None else None
+idx = choose_images(report.mse, n, order, labels, cls, int(seed))
+shown = report.summary(idx)
+st.caption(f"Shown: {len(idx)} images, mean MSE {shown['mse']:.4f}, PSNR {shown['psnr']:.2f} dB"
+           + (f", SSIM {shown['ssim']:.3f}" if "ssim" in shown else ""))
+captions = [
+    f"#{i}" + (f" · {data.class_names[labels[i]]}" if labels is not None else "") + f" · MSE {report.mse[i]:.4f}"
+    for i in idx
+]
+pairs(data.x_test[idx].numpy(), report.x_hat[idx], captions)
+
+st.divider()
+st.subheader("Your own image")
+up = st.file_uploader(
+    f"A PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB. A dark digit on light paper works: it is inverted to "
+    "match the training digits.", type=["png", "jpg", "jpeg"], key="rec_upload",
+)
+if up is not None:
+    try:
+        x, notes = prepare_image(up.getvalue(), sel.model.cfg.input_shape)
+    except ValueError as e:
+        st.error(f"**{up.name} cannot be used:** {e}")
+    else:
+        x_hat = reconstruct(sel.model, x)
+        u1, u2, u3 = st.columns([1, 1, 2])
+        with u1:
+            big(x[0].numpy(), "what the model sees")
+        with u2:
+            big(x_hat[0].numpy(), "its reconstruction")
+        with u3:
+            st.metric("MSE", f"{float(mse_per_sample(x, x_hat)[0]):.4f}")
+            st.metric("PSNR", f"{float(psnr_per_sample(x, x_hat)[0]):.2f} dB")
+            st.markdown("**What was done to your image:** " + ("; ".join(notes) if notes else "nothing") + ".")

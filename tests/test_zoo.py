@@ -1,0 +1,134 @@
+"""The shipped zoo in pretrained/: every file present, every number measured, every quality bar met."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from ae.config import TrainConfig
+from ae.embed import embed_2d
+from ae.io import load_model
+from ae.maps import load_maps, maps_info
+from ae.metrics import encode, evaluate, pca_mse, psnr_per_sample, reconstruct
+from ae.noise import corrupt
+from ae.zoo import ZOO, ZOO_DIR, ZooEntry, build_entry, knn_accuracy, read_manifest, shipped_models
+
+NAMES = [e.name for e in ZOO]
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return read_manifest()
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {p.stem: load_model(p) for p in shipped_models()}
+
+
+def row(manifest, name):
+    return next(r for r in manifest["models"] if r["name"] == name)
+
+
+def test_every_entry_ships_with_weights_config_maps_and_a_manifest_row(manifest):
+    assert [r["name"] for r in manifest["models"]] == NAMES
+    for name in NAMES:
+        for suffix in (".safetensors", ".json", ".maps.safetensors"):
+            assert (ZOO_DIR / f"{name}{suffix}").exists(), name + suffix
+    readme = (ZOO_DIR / "README.md").read_text()
+    assert all(f"| {name} |" in readme for name in NAMES)
+    assert {"dense", "conv"} == {r["arch"] for r in manifest["models"]}
+    assert {"vanilla", "denoising", "sparse", "contractive", "vae", "beta-vae"} == {r["variant"] for r in
+                                                                                   manifest["models"]}
+
+
+def test_the_zoo_folder_is_small():
+    total = sum(p.stat().st_size for p in ZOO_DIR.iterdir())
+    assert total < 6 * 2**20, f"{total / 2**20:.1f} MiB"
+
+
+def test_manifest_numbers_are_what_the_shipped_weights_measure(manifest, models, mnist5k):
+    for name, (model, meta) in models.items():
+        r = row(manifest, name)
+        m = evaluate(model, mnist5k.x_test, iw_samples=2)  # the IW estimate itself is checked on one model below
+        assert m["mse"] == pytest.approx(r["mse"], rel=1e-4), name
+        assert m["psnr"] == pytest.approx(r["psnr"], rel=1e-4), name
+        assert m["ssim"] == pytest.approx(r["ssim"], rel=1e-4), name
+        if model.variational:
+            assert m["elbo"] == pytest.approx(r["elbo"], rel=1e-4), name
+        assert r["parameters"] == sum(p.numel() for p in model.parameters())
+        assert r["epochs"] == len(meta["history"]) and meta["dataset"]["name"] == "mnist-5k"
+        assert abs(r["mse"] - r["fp32_mse"]) < 0.01 * r["fp32_mse"], "float16 storage must cost nothing measurable"
+
+
+def test_iw_nll_of_a_shipped_vae_is_reproduced(manifest, models, mnist5k):
+    model, _ = models["conv-vae-2"]
+    assert evaluate(model, mnist5k.x_test)["iw_nll"] == pytest.approx(row(manifest, "conv-vae-2")["iw_nll"], rel=1e-4)
+    assert row(manifest, "conv-vae-2")["iw_nll"] < -row(manifest, "conv-vae-2")["elbo"]
+
+
+def test_every_non_variational_model_beats_pca_with_as_many_components(models, mnist5k):
+    for name, (model, _) in models.items():
+        if model.variational:
+            continue
+        k = model.cfg.latent_dim
+        mse = evaluate(model, mnist5k.x_test)["mse"]
+        assert mse < pca_mse(mnist5k.x_train, mnist5k.x_test, k), name
+
+
+def test_conv_ae_16_reaches_half_the_pca_16_error(models, mnist5k):
+    mse = evaluate(models["conv-ae-16"][0], mnist5k.x_test)["mse"]
+    assert mse <= 0.5 * pca_mse(mnist5k.x_train, mnist5k.x_test, 16)
+
+
+def test_denoising_ae_restores_noisy_digits_better_than_the_vanilla_ae(models, mnist5k):
+    clean = mnist5k.x_test
+    noisy = corrupt(clean, "gaussian", 0.3, generator=torch.Generator().manual_seed(1))
+    noisy_psnr = float(psnr_per_sample(clean, noisy).mean())
+    dae = float(psnr_per_sample(clean, reconstruct(models["conv-dae-16"][0], noisy)).mean())
+    ae = float(psnr_per_sample(clean, reconstruct(models["conv-ae-16"][0], noisy)).mean())
+    assert 12.8 < noisy_psnr < 13.8
+    assert dae > ae + 1.0 and dae > noisy_psnr + 3
+
+
+def test_the_2d_vae_map_separates_digits(manifest, models, mnist5k):
+    model, _ = models["conv-vae-2"]
+    acc = knn_accuracy(encode(model, mnist5k.x_train).numpy(), mnist5k.y_train.numpy(),
+                       encode(model, mnist5k.x_test).numpy(), mnist5k.y_test.numpy())
+    assert acc == pytest.approx(row(manifest, "conv-vae-2")["knn5_accuracy"])
+    assert acc > 0.5  # chance is 0.1
+
+
+def test_maps_belong_to_the_weights_they_were_made_from(models, mnist5k, tmp_path):
+    for name, (model, _) in models.items():
+        maps = load_maps(ZOO_DIR / f"{name}.json")
+        assert maps is not None, name
+        assert set(maps) == {"codes", "pca", "umap", "tsne"}
+        assert all(v.shape == (1000, 2) for k, v in maps.items() if k != "codes")
+        codes = encode(model, mnist5k.x_test).numpy()
+        np.testing.assert_allclose(maps["codes"], codes, atol=2e-2 * np.abs(codes).max())
+        pca = embed_2d(codes, "pca")
+        np.testing.assert_allclose(np.abs(maps["pca"]), np.abs(pca), atol=2e-2 * np.abs(pca).max())
+        assert maps_info(ZOO_DIR / f"{name}.json")["split"] == "test"
+    # change the weights and the old maps no longer count
+    for suffix in (".json", ".safetensors", ".maps.safetensors"):
+        shutil.copy(ZOO_DIR / f"conv-ae-2{suffix}", tmp_path / f"conv-ae-2{suffix}")
+    assert load_maps(tmp_path / "conv-ae-2.json") is not None
+    w = tmp_path / "conv-ae-2.safetensors"
+    data = bytearray(w.read_bytes())
+    data[-2] ^= 0xFF
+    w.write_bytes(bytes(data))
+    assert load_maps(tmp_path / "conv-ae-2.json") is None
+
+
+@pytest.mark.slow
+def test_pretrain_builds_an_entry_with_files_and_row(mnist5k, tmp_path):
+    entry = ZooEntry("tiny-vae-2", dict(arch="conv", variant="vae", latent_dim=2, channels=(8, 16)), 2, "test")
+    r = build_entry(entry, mnist5k, tmp_path, log=lambda s: None)
+    assert r["epochs"] == 2 and r["elbo"] < 0 and r["iw_nll"] > 0
+    model, meta = load_model(tmp_path / "tiny-vae-2.json")
+    assert meta["weights_dtype"] == "float16" and meta["train"] == TrainConfig(epochs=2).to_dict()
+    assert load_maps(tmp_path / "tiny-vae-2.json")["umap"].shape == (1000, 2)

@@ -1,0 +1,58 @@
+"""Plotly figures for the pages: built here so pages stay a list of widgets."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ae.imagegrid import to_uint8
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf"]
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def latent_scatter(
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: list[str],
+    axis_titles: tuple[str, str],
+    thumbs: tuple[np.ndarray, np.ndarray] | None = None,
+    height: int = 620,
+) -> go.Figure:
+    """A WebGL scatter, one trace per class (so the legend can hide classes), each point carrying its test-set
+    index as customdata; thumbs = (indices, images) draws those images at their points."""
+    fig = go.Figure()
+    idx = np.arange(len(coords))
+    groups = [(None, idx)] if labels is None else [(c, idx[labels == c]) for c in np.unique(labels)]
+    for c, members in groups:
+        name = "all" if c is None else (class_names[c] if c < len(class_names) else str(c))
+        fig.add_trace(go.Scattergl(
+            x=coords[members, 0], y=coords[members, 1], mode="markers", name=name,
+            customdata=members, text=[name] * len(members),
+            marker=dict(size=6, opacity=0.75, color=PALETTE[(c or 0) % len(PALETTE)]),
+            hovertemplate="class %{text}<br>test image #%{customdata}<extra></extra>",
+        ))
+    if thumbs is not None:
+        span = max(np.ptp(coords[:, 0]), np.ptp(coords[:, 1]), 1e-6)
+        size = span / 28
+        for i, img in zip(*thumbs):
+            fig.add_layout_image(dict(
+                source=png_data_uri(img), xref="x", yref="y", x=float(coords[i, 0]), y=float(coords[i, 1]),
+                sizex=size, sizey=size, xanchor="center", yanchor="middle", layer="above", opacity=0.9,
+            ))
+    fig.update_layout(
+        height=height, dragmode="lasso", margin=dict(l=10, r=10, t=30, b=10), legend_title_text="class",
+        xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], hovermode="closest",
+    )
+    return fig

@@ -1,0 +1,91 @@
+"""The sidebar every page shares (dataset, model, device) and the loaded selection the pages work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ae.analysis import incompatibility
+from ae.catalog import ModelEntry
+from ae.data import DESCRIPTIONS, Dataset, dataset_names
+from ae.models.base import Autoencoder
+from ui.cache import catalog, dataset, device_name, model
+
+DEFAULT_DATASET = "mnist-5k"
+DEFAULT_MODEL = "pretrained/conv-ae-16"
+
+
+def _keep(widget_key: str, state_key: str) -> None:
+    st.session_state[state_key] = st.session_state[widget_key]
+
+
+def render_sidebar() -> None:
+    """Called by app.py on every run. The choices live in plain session keys ("dataset", "model") that the pickers
+    copy into, so they survive page switches (Streamlit forgets a widget's own state when it is not drawn)."""
+    entries = {e.key: e for e in catalog()}
+    names = dataset_names()
+    if st.session_state.get("dataset") not in names:
+        st.session_state["dataset"] = DEFAULT_DATASET
+    if st.session_state.get("model") not in entries:
+        st.session_state["model"] = DEFAULT_MODEL if DEFAULT_MODEL in entries else next(iter(entries), None)
+    keys = list(entries)
+    with st.sidebar:
+        st.selectbox(
+            "Dataset", names, index=names.index(st.session_state["dataset"]), key="dataset_picker",
+            on_change=_keep, args=("dataset_picker", "dataset"),
+            help="\n\n".join(f"**{k}**: {v}" for k, v in DESCRIPTIONS.items()),
+        )
+        st.selectbox(
+            "Model", keys, index=keys.index(st.session_state["model"]) if keys else None, key="model_picker",
+            on_change=_keep, args=("model_picker", "model"), format_func=lambda k: entries[k].label(),
+            help="Shipped models are trained on mnist-5k; models you train appear here too.",
+        )
+        entry = entries.get(st.session_state["model"])
+        if entry is not None and entry.about:
+            st.caption(entry.about)
+        st.caption(f"Running on **{device_name()}**")
+
+
+@dataclass
+class Selection:
+    data: Dataset
+    entry: ModelEntry
+    model: Autoencoder
+    meta: dict
+
+
+def current_dataset() -> Dataset:
+    """The chosen dataset, or a message saying what is missing and where to put it (and the page stops)."""
+    name = st.session_state.get("dataset", DEFAULT_DATASET)
+    data, error = dataset(name)
+    if data is None:
+        st.error(f"**{name} is not available.** {error}", icon=":material/folder_off:")
+        if st.button("Retry", key="retry_dataset"):
+            dataset.clear()
+            st.rerun()
+        st.stop()
+    return data
+
+
+def current_selection() -> Selection:
+    """The sidebar's choices, loaded and checked; on any problem the page shows why and stops."""
+    data = current_dataset()
+    entries = {e.key: e for e in catalog()}
+    entry = entries.get(st.session_state.get("model"))
+    if entry is None:
+        st.warning("No models found. Train one with `python -m ae train` or rebuild the zoo with "
+                   "`python -m ae pretrain`.")
+        st.stop()
+    if entry.error:
+        st.error(f"**{entry.name} cannot be loaded.** {entry.error}")
+        st.stop()
+    m, meta = model(entry.path, entry.stamp)
+    if m is None:
+        st.error(f"**{entry.name} cannot be loaded.** {meta}")
+        st.stop()
+    problem = incompatibility(m.cfg.input_shape, data.input_shape, data.name)
+    if problem:
+        st.warning(problem, icon=":material/block:")
+        st.stop()
+    return Selection(data=data, entry=entry, model=m, meta=meta)
