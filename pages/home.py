@@ -5,6 +5,9 @@ import streamlit as st
 
 from ae.catalog import VARIANT_NAMES
 from ui.cache import catalog, device_name, gallery_strip
+from ui.shell import ensure_shell
+
+ensure_shell()
 
 st.title("Latent Lab")
 st.markdown(

@@ -4,10 +4,12 @@ import numpy as np
 import streamlit as st
 
 from ae.manifold import decode_points
-from ui.cache import codes, decoded_grid, latent_map, plane, recon_report
+from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, recon_report
 from ui.images import big, pairs
-from ui.plots import latent_scatter
+from ui.shell import ensure_shell
 from ui.state import current_selection
+
+ensure_shell()
 
 METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne", "Raw latent dims": "raw"}
 
@@ -34,7 +36,7 @@ elif method == "raw" and latent == 1:
     st.warning("This model has a single latent dimension; choose PCA.")
     st.stop()
 thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
-                      help="draw 150 of the test images at their points")
+                      help="draw 120 of the test images at their points, in their class colour")
 
 if method in ("pca", "raw"):
     the_plane, coords = plane(entry.path, entry.stamp, data.name, method, i, j)
@@ -43,14 +45,9 @@ else:
     with st.spinner(f"Computing the {method_name} map of {len(z):,} codes (a few seconds, once)…"):
         coords, origin = latent_map(entry.path, entry.stamp, data.name, method)
     the_plane = None
-axes = {"pca": ("PC 1", "PC 2"), "raw": (f"z[{i}]", f"z[{j}]"), "umap": ("UMAP 1", "UMAP 2"),
-        "tsne": ("t-SNE 1", "t-SNE 2")}[method]
+axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
 labels = data.y_test.numpy() if data.y_test is not None else None
-thumbs = None
-if thumbs_on and data.kind == "image":
-    pick = np.random.default_rng(0).choice(len(coords), size=min(150, len(coords)), replace=False)
-    thumbs = (pick, data.x_test[pick].numpy())
-fig = latent_scatter(coords, labels, data.class_names, axes, thumbs)
+fig = map_figure(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)
 event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
 st.caption(f"Map {origin}. Drag a lasso (or pick the box tool) to select points; click one point to see its image.")
 

@@ -7,7 +7,10 @@ from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct
 from ui.cache import recon_report
 from ui.images import big, pairs
+from ui.shell import ensure_shell
 from ui.state import current_selection
+
+ensure_shell()
 
 st.title("Reconstructions")
 sel = current_selection()

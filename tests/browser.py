@@ -84,6 +84,8 @@ def page(browser):
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished the current run (its status widget says 'Running' while busy)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]', timeout=timeout)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
@@ -100,5 +102,14 @@ def assert_no_exception(page) -> None:
 def screenshot(page, name: str) -> Path:
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
+    # Streamlit scrolls inside its own container, so grow the viewport to the content for a whole-page picture
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], section')]"
+        ".map(e => e.scrollHeight), 800)"
+    )
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 6000)})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path

@@ -162,7 +162,7 @@ def test_latent_space_maps_and_decoding():
 def test_a_2d_model_opens_on_its_raw_latent_plane():
     at = app("pages/latent_space.py", model="pretrained/conv-vae-2")
     assert at.segmented_control(key="map_method").value == "Raw latent dims"
-    assert not at.selectbox  # no dimension pickers for a 2-D code
+    assert not [s for s in at.selectbox if s.key in ("map_dim_x", "map_dim_y")]  # no pickers for a 2-D code
     assert "decoded across the plane (z[0] left to right" in at.image[-1].proto.imgs[0].caption
 
 
@@ -183,3 +183,28 @@ def test_a_user_model_gets_a_live_cached_map(tmp_path, monkeypatch):
     at.segmented_control(key="map_method").set_value("PCA").run()
     at.segmented_control(key="map_method").set_value("t-SNE").run()
     assert caption_matching(at, r"computed here")  # the same map, now from the cache
+
+
+def test_umap_is_warmed_up_in_the_background_once(monkeypatch):
+    import threading
+
+    import ui.cache
+
+    started = threading.Event()
+    monkeypatch.delenv("LATENT_LAB_NO_WARMUP", raising=False)
+    monkeypatch.setattr(ui.cache, "warm_up_umap", started.set)
+    ui.cache.umap_warmup.clear()
+    thread = ui.cache.umap_warmup()
+    assert thread is not None and thread.daemon and thread.name == "umap-warmup"
+    assert started.wait(5)
+    assert ui.cache.umap_warmup() is thread  # one warm-up per server, not per session
+    ui.cache.umap_warmup.clear()
+
+
+def test_warm_up_compiles_a_real_umap_fit():
+    import numpy as np
+
+    from ae.embed import embed_2d
+
+    out = embed_2d(np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32), "umap")
+    assert out.shape == (60, 2) and np.isfinite(out).all()

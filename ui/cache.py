@@ -143,3 +143,25 @@ def decoded_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, 
     p, _ = plane(path, stamp, dataset_name, method, i, j)
     images = decode_points(m, p, grid_points(p.extent, steps))
     return tile(images, nrow=steps, pad=0, scale=2)
+
+
+AXES = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def map_figure(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, thumbs: bool):
+    """The latent scatter as a ready figure, so a rerun caused by any other widget costs no figure building."""
+    from ui.plots import latent_scatter
+
+    data, _ = dataset(dataset_name)
+    if method in ("pca", "raw"):
+        _, coords = plane(path, stamp, dataset_name, method, i, j)
+    else:
+        coords, _ = latent_map(path, stamp, dataset_name, method)
+    labels = data.y_test.numpy() if data.y_test is not None else None
+    pictures = None
+    if thumbs and data.kind == "image":
+        pick = np.random.default_rng(0).choice(len(coords), size=min(120, len(coords)), replace=False)
+        pictures = (pick, data.x_test[pick].numpy())
+    axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
+    return latent_scatter(coords, labels, data.class_names, axes, pictures)

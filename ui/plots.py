@@ -14,11 +14,20 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#17becf"]
 
 
-def png_data_uri(image: np.ndarray) -> str:
+def png_data_uri(image: np.ndarray, colour: str | None = None) -> str:
+    """A PNG data URI. A grey image with a colour becomes that colour's strokes on a transparent background, so
+    thumbnails on a map show the digit without hiding the points around it."""
     from PIL import Image
 
+    arr = to_uint8(image)
+    if colour is not None and arr.ndim == 2:
+        rgb = [int(colour[k : k + 2], 16) for k in (1, 3, 5)]
+        rgba = np.zeros((*arr.shape, 4), dtype=np.uint8)
+        rgba[..., :3] = rgb
+        rgba[..., 3] = arr
+        arr = rgba
     buf = io.BytesIO()
-    Image.fromarray(to_uint8(image)).save(buf, format="PNG")
+    Image.fromarray(arr).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -43,16 +52,19 @@ def latent_scatter(
             marker=dict(size=6, opacity=0.75, color=PALETTE[(c or 0) % len(PALETTE)]),
             hovertemplate="class %{text}<br>test image #%{customdata}<extra></extra>",
         ))
+    images = []
     if thumbs is not None:
         span = max(np.ptp(coords[:, 0]), np.ptp(coords[:, 1]), 1e-6)
-        size = span / 28
+        size = span / 22
         for i, img in zip(*thumbs):
-            fig.add_layout_image(dict(
-                source=png_data_uri(img), xref="x", yref="y", x=float(coords[i, 0]), y=float(coords[i, 1]),
-                sizex=size, sizey=size, xanchor="center", yanchor="middle", layer="above", opacity=0.9,
+            colour = PALETTE[int(labels[i]) % len(PALETTE)] if labels is not None else "#000000"
+            images.append(dict(
+                source=png_data_uri(img, colour), xref="x", yref="y", x=float(coords[i, 0]), y=float(coords[i, 1]),
+                sizex=size, sizey=size, xanchor="center", yanchor="middle", layer="above",
             ))
     fig.update_layout(
         height=height, dragmode="lasso", margin=dict(l=10, r=10, t=30, b=10), legend_title_text="class",
         xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], hovermode="closest",
+        images=images,  # set at once: add_layout_image re-validates the layout on every call (~10 ms each)
     )
     return fig
