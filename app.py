@@ -13,6 +13,12 @@ pages = {
         st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
         st.Page("pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
     ],
+    "Generate": [
+        st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
+        st.Page("pages/denoise.py", title="Denoise", icon=":material/blur_off:"),
+        st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/view_column:"),
+    ],
 }
 nav = st.navigation(pages)
 render_sidebar()

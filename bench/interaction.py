@@ -1,5 +1,6 @@
-"""Server time of a rerun after each main widget change, per page (AppTest, the default model), and the app's cold
-start to its first rendered page. Target: a slider move re-renders in under 200 ms on a laptop CPU.
+"""Server time of a rerun after each main widget change, per page (AppTest; the default model, a VAE on Generate
+and the denoising AE on Denoise), and the app's cold start to its first rendered page. Target: a slider move
+re-renders in under 200 ms on a laptop CPU.
 
     .venv/bin/python bench/interaction.py [--repeats 15]
 
@@ -35,7 +36,15 @@ CHANGES = [
     ("pages/latent_space.py", "slider", "map_grid_steps", [8, 12]),
     ("pages/latent_space.py", "segmented_control", "map_method", ["UMAP", "PCA"]),
     ("pages/latent_space.py", "toggle", "map_thumbs", [False, True]),
+    ("pages/generate.py", "slider", "gen_t", [0.25, 0.75]),
+    ("pages/generate.py", "slider", "gen_temp", [0.5, 1.0]),
+    ("pages/generate.py", "slider", "gen_dim_0_0", None),
+    ("pages/denoise.py", "slider", "dn_level", [0.2, 0.4]),
+    ("pages/denoise.py", "segmented_control", "dn_noise", ["mask", "gaussian"]),
+    ("pages/anomalies.py", "slider", "an_pct", [95.0, 99.0]),
+    ("pages/compare.py", "slider", "cmp_n", [6, 10]),
 ]
+MODEL_FOR = {"pages/generate.py": "pretrained/conv-vae-16", "pages/denoise.py": "pretrained/conv-dae-16"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -44,7 +53,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def time_change(page: str, kind: str, key: str, values: list | None, repeats: int) -> list[float]:
-    at = AppTest.from_file(APP, default_timeout=300).run()
+    at = AppTest.from_file(APP, default_timeout=300)
+    if page in MODEL_FOR:
+        at.session_state["model"] = MODEL_FOR[page]
+    at.run()
     at.switch_page(page).run()
     widget = getattr(at, kind)(key=key)
     if values is None:  # a slider over a float range: walk between two points of it

@@ -116,3 +116,65 @@ def test_latent_space_lasso_selection_and_probe(page, streamlit_url):
         ".some(e => e.innerText.startsWith('decoded at (') && e.innerText !== b)", arg=before)
     assert_no_exception(page)
     screenshot(page, "latent_space_selection")
+
+
+def test_generate_slider_moves_the_interpolation(page, streamlit_url):
+    open_page(page, streamlit_url)
+    picker = page.locator(".st-key-model_picker").get_by_role("combobox")
+    picker.click()
+    picker.fill("conv-vae-16")
+    page.get_by_role("option", name=re.compile(r"^conv-vae-16 ")).click()
+    wait_idle(page)
+    open_page(page, streamlit_url, "Generate")
+    page.get_by_text("codes drawn from").first.wait_for()
+    page.get_by_role("tab", name="Interpolate").click()
+    caption = page.get_by_text(re.compile(r"^MSE to A's reconstruction")).first
+    before = caption.inner_text()
+    press_slider(page, "gen_t", "Home", 1)  # t = 0
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stCaptionContainer\"]')]"
+        ".some(e => e.innerText.startsWith(\"MSE to A's reconstruction 0.0000\"))")
+    assert caption.inner_text() != before
+    assert_no_exception(page)
+    screenshot(page, "generate")
+
+
+def test_denoise_level_slider(page, streamlit_url):
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Denoise")
+    value = page.locator('[data-testid="stMetricValue"]').first
+    value.wait_for()
+    before = value.inner_text()
+    press_slider(page, "dn_level", "ArrowRight", 4)  # sigma 0.3 -> 0.5
+    page.wait_for_function("b => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== b",
+                           arg=before)
+    assert page.get_by_text("noisy (Gaussian, 0.50)").count() == 1
+    assert_no_exception(page)
+    screenshot(page, "denoise")
+
+
+def test_anomalies_one_class_choice(page, streamlit_url):
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Anomalies")
+    page.get_by_text("AUROC").first.wait_for(timeout=90_000)
+    box = page.locator(".st-key-an_normal").get_by_role("combobox")
+    box.click()
+    box.fill("7")
+    page.get_by_role("option", name="7", exact=True).click()
+    wait_idle(page, timeout=90_000)
+    page.get_by_text("test images of class 7 (normal)").wait_for(timeout=90_000)
+    assert_no_exception(page)
+    screenshot(page, "anomalies")
+
+
+def test_compare_metric_choice(page, streamlit_url):
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Compare")
+    page.get_by_text("Measured on the test split").wait_for()
+    page.locator(".st-key-cmp_metric").get_by_role("button", name="SSIM").click()
+    wait_idle(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.ytitle')].some(e => e.textContent.startsWith('SSIM'))")
+    assert page.get_by_role("button", name="Download the table (CSV)").count() == 1
+    assert_no_exception(page)
+    screenshot(page, "compare")

@@ -165,3 +165,53 @@ def map_figure(path: str, stamp: int, dataset_name: str, method: str, i: int, j:
         pictures = (pick, data.x_test[pick].numpy())
     axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
     return latent_scatter(coords, labels, data.class_names, axes, pictures)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def prior_samples(path: str, stamp: int, temperature: float, seed: int, n: int = 64) -> np.ndarray:
+    from ae.generate import sample_prior
+    from ae.imagegrid import tile
+
+    m, _ = model(path, stamp)
+    return tile(sample_prior(m, n, temperature, seed), nrow=int(np.sqrt(n)), pad=1, scale=2)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def decoded(path: str, stamp: int, z: tuple[float, ...] | tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """Decode one code or a few (passed as tuples so they can key the cache)."""
+    from ae.generate import decode_codes
+
+    m, _ = model(path, stamp)
+    arr = np.asarray(z, dtype=np.float32)
+    return decode_codes(m, arr[None] if arr.ndim == 1 else arr)
+
+
+@st.cache_data(max_entries=64, show_spinner="Adding noise and denoising…")
+def denoise_result(path: str, stamp: int, dataset_name: str, kind: str, level: float, n: int = 200):
+    from ae.denoise import denoise
+
+    m, _ = model(path, stamp)
+    data, _ = dataset(dataset_name)
+    return denoise(m, data.x_test[:n], kind, level)
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring PSNR across noise levels…")
+def psnr_curve(path: str, stamp: int, dataset_name: str, kind: str, n: int = 200) -> dict:
+    from ae.denoise import psnr_curve as curve
+
+    m, _ = model(path, stamp)
+    data, _ = dataset(dataset_name)
+    levels = [round(v, 2) for v in np.arange(0.0, 0.61 if kind == "gaussian" else 0.51, 0.05)]
+    return curve(m, data.x_test[:n], kind, levels)
+
+
+@st.cache_resource(max_entries=20, show_spinner=False)
+def one_class(dataset_name: str, normal: int):
+    """A small model trained on one class alone (seconds on a CPU), evaluated on the whole test split. Shared by
+    every session: the same digit is trained once per server."""
+    from ae.anomaly import evaluate_one_class, train_one_class
+
+    data, _ = dataset(dataset_name)
+    t0 = time.perf_counter()
+    m = train_one_class(data, normal, device=str(pick_device()))
+    return evaluate_one_class(m, data, normal, time.perf_counter() - t0)

@@ -1,0 +1,98 @@
+"""Anomalies: reconstruction error as an anomaly score, a threshold, and the one-class demonstration."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ae.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
+from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
+from ui.cache import dataset, one_class, recon_report
+from ui.images import pairs
+from ui.shell import ensure_shell
+from ui.state import current_selection
+
+ensure_shell()
+
+st.title("Anomalies")
+sel = current_selection()
+data, entry = sel.data, sel.entry
+st.caption("An autoencoder rebuilds what looks like its training data well and the unfamiliar badly, so the "
+           "reconstruction error is an anomaly score: the higher, the stranger.")
+
+st.subheader(f"Which test images does {entry.name} rebuild worst?")
+report = recon_report(entry.path, entry.stamp, data.name)
+pct = st.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
+thr, idx = flagged(report.mse, pct)
+hist = go.Figure(go.Histogram(x=report.mse, nbinsx=60, marker_color="#1f77b4", name="test images"))
+hist.add_vline(x=thr, line=dict(color="#d62728", width=2), annotation_text=f"threshold {thr:.4f}")
+hist.update_layout(height=300, xaxis_title="reconstruction MSE", yaxis_title="images", margin=dict(l=10, r=10, t=30,
+                   b=10), bargap=0.05)
+st.plotly_chart(hist, key="an_hist")
+labels = data.y_test.numpy() if data.y_test is not None else None
+st.caption(f"{len(idx)} of {len(report.mse):,} test images are above {thr:.4f}; the worst 24 are shown.")
+if data.kind == "image" and len(idx):
+    shown = idx[:24]
+    caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") + f" · {report.mse[k]:.4f}"
+            for k in shown]
+    pairs(data.x_test[shown].numpy(), report.x_hat[shown], caps)
+
+st.divider()
+st.subheader("One-class detection")
+if labels is None or data.kind != "image":
+    st.info("The one-class demonstration needs labelled images.")
+    st.stop()
+st.caption("Pick a 'normal' class: a small autoencoder is trained on that class alone (a few seconds on a CPU, "
+           "then cached for everyone) and scores every test image. Good separation means the other classes get "
+           "higher errors.")
+normal_name = st.selectbox("Normal class", data.class_names, index=0, key="an_normal")
+normal = data.class_names.index(normal_name)
+with st.spinner(f"Training a small autoencoder on class {normal_name} alone…"):
+    oc = one_class(data.name, normal)
+a1, a2, a3 = st.columns(3)
+a1.metric("AUROC", f"{oc.auroc:.3f}", help="area under the ROC curve: 1 = perfect separation, 0.5 = chance")
+if data.name.startswith("mnist") and normal < len(DEEP_SVDD_MNIST):
+    a2.metric("Deep SVDD (published, full MNIST)", f"{DEEP_SVDD_MNIST[normal] / 100:.3f}",
+              help="Ruff et al., ICML 2018, Table 1; trained on ~6,000 images of the class, not ~400")
+a3.metric("Training time", f"{oc.train_seconds:.1f} s")
+
+g1, g2 = st.columns(2)
+roc = go.Figure(go.Scatter(x=oc.fpr, y=oc.tpr, mode="lines", name=f"AUROC {oc.auroc:.3f}"))
+roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance"))
+roc.update_layout(height=380, xaxis_title="false positive rate", yaxis_title="true positive rate",
+                  margin=dict(l=10, r=10, t=30, b=10))
+g1.plotly_chart(roc, key="an_roc")
+box = go.Figure()
+for c, name in enumerate(data.class_names):
+    box.add_trace(go.Box(y=oc.scores[labels == c], name=name, boxpoints=False,
+                         marker_color="#2ca02c" if c == normal else "#7f7f7f"))
+box.update_layout(height=380, yaxis_title="score (reconstruction MSE)", xaxis_title="class", showlegend=False,
+                  margin=dict(l=10, r=10, t=30, b=10), yaxis_type="log")
+g2.plotly_chart(box, key="an_box")
+
+st.markdown("**Inputs from outside the data**")
+typical = float(np.median(oc.scores[labels == normal]))
+rows = [{"input": f"test images of class {normal_name} (normal)", "median score": typical}]
+rows.append({"input": "other test classes", "median score": float(np.median(oc.scores[labels != normal]))})
+noise = scores(oc.model, noise_images(100, data.input_shape))
+rows.append({"input": "uniform noise images", "median score": float(np.median(noise))})
+other_name = "fashion-mnist" if data.name != "fashion-mnist" else "mnist"
+other, missing = dataset(other_name)
+if other is not None and other.input_shape == data.input_shape:
+    rows.append({"input": f"{other_name} test images", "median score": float(np.median(
+        scores(oc.model, other.x_test[:1000])))})
+else:
+    st.caption(f"{other_name} would be scored here too, but it is not available: {missing}")
+up = st.file_uploader(f"Score your own image (PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+                      type=["png", "jpg", "jpeg"], key="an_upload")
+if up is not None:
+    try:
+        x, notes = prepare_image(up.getvalue(), data.input_shape)
+    except ValueError as e:
+        st.error(f"**{up.name} cannot be used:** {e}")
+    else:
+        rows.append({"input": f"your image {up.name}", "median score": float(scores(oc.model, x)[0])})
+for r in rows:
+    r["× normal"] = r["median score"] / typical
+st.dataframe(rows, hide_index=True, key="an_ood", column_config={
+    "median score": st.column_config.NumberColumn(format="%.4f"),
+    "× normal": st.column_config.NumberColumn(format="%.1f×")})

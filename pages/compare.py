@@ -1,0 +1,82 @@
+"""Compare: several models on the same test images, side by side, with their measured numbers."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from ae.analysis import choose_images
+from ae.catalog import VARIANT_NAMES
+from ae.imagegrid import tile
+from ui.cache import catalog, model, recon_report
+from ui.shell import ensure_shell
+from ui.state import current_dataset
+
+ensure_shell()
+
+METRICS = {"test MSE": "lower is better", "PSNR dB": "higher is better", "SSIM": "higher is better",
+           "parameters": "", "train seconds": ""}
+
+st.title("Compare")
+data = current_dataset()
+compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
+if len(compatible) < 2:
+    st.warning(f"Fewer than two models read {data.name}'s inputs; pick another dataset or train a model for it.")
+    st.stop()
+default = [k for k in ("pretrained/conv-ae-16", "pretrained/conv-dae-16", "pretrained/conv-vae-16",
+                       "pretrained/dense-ae-16") if k in compatible] or list(compatible)[:2]
+picked = st.multiselect("Models", list(compatible), default=default, key="cmp_models",
+                        format_func=lambda k: compatible[k].name)
+if len(picked) < 1:
+    st.info("Pick at least one model.")
+    st.stop()
+
+c1, c2 = st.columns([3, 1])
+n = c1.slider("Images", 4, 16, 10, key="cmp_n")
+seed = c2.number_input("Seed", 0, 10_000, 0, key="cmp_seed")
+idx = choose_images(np.zeros(len(data.x_test)), n, "random", seed=int(seed))  # a seeded random draw
+
+rows, grids, captions = [], [], []
+if data.kind == "image":
+    grids.append(tile(data.x_test[idx].numpy(), n, 1, 3))
+    captions.append("originals")
+for k in picked:
+    e = compatible[k]
+    m, meta = model(e.path, e.stamp)
+    if m is None:
+        st.error(f"{e.name} cannot be loaded: {meta}")
+        continue
+    rep = recon_report(e.path, e.stamp, data.name)
+    whole = rep.summary()
+    if data.kind == "image":
+        grids.append(tile(rep.x_hat[idx], n, 1, 3))
+        captions.append(f"{e.name} (MSE on these: {rep.summary(idx)['mse']:.4f})")
+    same_data = meta.get("dataset", {}).get("name") == data.name
+    rows.append({
+        "model": e.name, "kind": VARIANT_NAMES.get(e.variant, e.variant), "arch": e.arch, "latent": e.latent_dim,
+        "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"), "SSIM": whole.get("ssim"),
+        "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
+        "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "
+        f"{meta.get('dataset', {}).get('name', '?')}",
+    })
+if grids:
+    st.image(grids, caption=captions, width="stretch")
+
+table = pd.DataFrame(rows)
+st.subheader("Measured on the test split")
+st.dataframe(table, hide_index=True, key="cmp_table", column_config={
+    "test MSE": st.column_config.NumberColumn(format="%.4f"), "PSNR dB": st.column_config.NumberColumn(format="%.2f"),
+    "SSIM": st.column_config.NumberColumn(format="%.3f"), "ELBO nats": st.column_config.NumberColumn(format="%.1f"),
+    "train seconds": st.column_config.NumberColumn(format="%.0f"),
+    "parameters": st.column_config.NumberColumn(format="localized"),
+})
+st.caption(f"MSE, PSNR and SSIM computed here on all {len(data.x_test):,} {data.name} test images; ELBO and "
+           "training time as recorded when each model was trained.")
+available = [k for k in METRICS if k in table and table[k].notna().any()]
+metric = st.segmented_control("Bar chart of", available, default="test MSE", key="cmp_metric", required=True)
+fig = px.bar(table, x="model", y=metric, color="kind", text_auto=".4g")
+fig.update_layout(height=380, yaxis_title=f"{metric} ({METRICS[metric]})" if METRICS[metric] else metric,
+                  margin=dict(l=10, r=10, t=30, b=10))
+st.plotly_chart(fig, key="cmp_chart")
+st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",
+                   "text/csv", key="cmp_csv")
