@@ -60,7 +60,7 @@ for k in picked:
         f"{meta.get('dataset', {}).get('name', '?')}",
     })
 if grids:
-    st.image(grids, caption=captions, width="stretch")
+    st.image(grids, caption=captions, width=min(900, 90 * n))
 
 table = pd.DataFrame(rows)
 st.subheader("Measured on the test split")

@@ -58,11 +58,12 @@ with tab_sample:
 
 with tab_path:
     p1, p2, p3, p4 = st.columns([2, 2, 2, 2])
-    how = p1.segmented_control("Endpoints", ["by index", "random from classes"], default="by index",
+    how = p1.segmented_control("Endpoints", ["by index", "by class"], default="by index",
                                key="gen_pick", required=True)
     if how == "by index" or labels is None:
         a = int(p2.number_input("Image A", 0, n_test - 1, 0, key="gen_a"))
-        b = int(p3.number_input("Image B", 0, n_test - 1, 1, key="gen_b"))
+        other = int(np.argmax(labels != labels[0])) if labels is not None else 1  # B of another class than A
+        b = int(p3.number_input("Image B", 0, n_test - 1, other, key="gen_b"))
     else:
         ca = p2.selectbox("Class of A", data.class_names, index=0, key="gen_class_a")
         cb = p3.selectbox("Class of B", data.class_names, index=min(1, len(data.class_names) - 1), key="gen_class_b")

@@ -16,7 +16,8 @@ def open_page(page, url: str, title: str | None = None) -> None:
     if title is None:
         page.goto(url)
     else:
-        page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        # match the end of the link text: each link also holds its icon's name ("compare" on Reconstructions)
+        page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(rf"{title}$")).first.click()
     wait_idle(page)
 
 
@@ -46,7 +47,7 @@ def test_a_page_url_opened_first_on_a_fresh_server_gets_the_full_app(page, strea
     # Runs first in this file, so the server has not yet run app.py for anyone (see ui/shell.py).
     open_page(page, streamlit_url + "/reconstructions")
     page.get_by_role("heading", name="Reconstructions").wait_for()
-    assert page.locator('[data-testid="stSidebarNav"] a', has_text="Latent space").count() == 1
+    assert page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile("Latent space$")).count() == 1
     assert page.locator(".st-key-model_picker").count() == 1
     assert_no_exception(page)
 
@@ -149,6 +150,8 @@ def test_denoise_level_slider(page, streamlit_url):
     page.wait_for_function("b => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== b",
                            arg=before)
     assert page.get_by_text("noisy (Gaussian, 0.50)").count() == 1
+    page.locator(".st-key-dn_chart .js-plotly-plot").wait_for(timeout=60_000)
+    wait_idle(page)
     assert_no_exception(page)
     screenshot(page, "denoise")
 
@@ -162,7 +165,7 @@ def test_anomalies_one_class_choice(page, streamlit_url):
     box.fill("7")
     page.get_by_role("option", name="7", exact=True).click()
     wait_idle(page, timeout=90_000)
-    page.get_by_text("test images of class 7 (normal)").wait_for(timeout=90_000)
+    page.get_by_text("test images of class 7 (normal)").wait_for(state="attached", timeout=90_000)  # a grid cell
     assert_no_exception(page)
     screenshot(page, "anomalies")
 
@@ -170,8 +173,8 @@ def test_anomalies_one_class_choice(page, streamlit_url):
 def test_compare_metric_choice(page, streamlit_url):
     open_page(page, streamlit_url)
     open_page(page, streamlit_url, "Compare")
-    page.get_by_text("Measured on the test split").wait_for()
-    page.locator(".st-key-cmp_metric").get_by_role("button", name="SSIM").click()
+    page.get_by_text("Measured on the test split").wait_for(timeout=90_000)
+    page.locator(".st-key-cmp_metric").get_by_text("SSIM", exact=True).click()
     wait_idle(page)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.ytitle')].some(e => e.textContent.startsWith('SSIM'))")
