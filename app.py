@@ -19,6 +19,9 @@ pages = {
         st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/view_column:"),
     ],
+    "Build": [
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    ],
 }
 nav = st.navigation(pages)
 render_sidebar()

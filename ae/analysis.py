@@ -76,3 +76,18 @@ def incompatibility(model_shape: tuple[int, ...], data_shape: tuple[int, ...], d
         f"This model reads {fmt(model_shape)}, but {data_name} holds {fmt(data_shape)}. "
         f"Pick a model trained on data like {data_name}, or switch the dataset back."
     )
+
+
+def recon_table(data, report: ReconReport, idx: np.ndarray, max_features: int = 8):
+    """Tabular data: a DataFrame with each chosen row's first features, their reconstructions and the row MSE."""
+    import pandas as pd
+
+    names = (data.feature_names or [f"x{k}" for k in range(data.x_test.shape[1])])[:max_features]
+    out = pd.DataFrame({"index": idx})
+    if data.y_test is not None:
+        out["label"] = [data.class_names[data.y_test[i]] for i in idx]
+    for k, n in enumerate(names):
+        out[n] = data.x_test[idx, k].numpy()
+        out[f"{n} →"] = report.x_hat[idx, k]
+    out["MSE"] = report.mse[idx]
+    return out

@@ -225,3 +225,40 @@ def load_csv(path: str | Path, name: str | None = None, label_column: str | None
     ds.x_test = (ds.x_test - mean) / std
     ds.source += ", standardized with the train split's mean and std"
     return ds
+
+
+MAX_ZIP_BYTES = 200 * 2**20  # uncompressed
+
+
+def load_zip(path: str | Path, name: str | None = None) -> Dataset:
+    """A .zip of images: class subfolders or flat, optionally inside one top folder. Extracted safely (no absolute
+    paths, no '..', bounded size and count) into a temporary folder, then read as an image folder."""
+    import tempfile
+
+    path = Path(path)
+    name = name or path.stem
+    try:
+        z = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{path.name} is not a zip file") from e
+    infos = [i for i in z.infolist() if not i.is_dir() and not Path(i.filename).name.startswith(".")
+             and "__MACOSX" not in i.filename]
+    if not infos:
+        raise ValueError(f"{path.name} holds no files")
+    if len(infos) > MAX_SAMPLES:
+        raise ValueError(f"{path.name} holds {len(infos):,} files, over the limit of {MAX_SAMPLES:,}")
+    if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+        raise ValueError(f"{path.name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp).resolve()
+        for info in infos:
+            target = (root / info.filename).resolve()
+            if root not in target.parents:
+                raise ValueError(f"{path.name} has an unsafe path: {info.filename}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(info))
+        top = list(root.iterdir())
+        folder = top[0] if len(top) == 1 and top[0].is_dir() else root  # zips often wrap everything in one folder
+        ds = load_image_folder(folder, name)
+    ds.source = f"uploaded zip {path.name}"
+    return ds

@@ -4,6 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ae.analysis import recon_table
 from ae.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ui.cache import dataset, one_class, recon_report
@@ -35,11 +36,13 @@ if data.kind == "image" and len(idx):
     caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") + f" · {report.mse[k]:.4f}"
             for k in shown]
     pairs(data.x_test[shown].numpy(), report.x_hat[shown], caps)
+elif len(idx):
+    st.dataframe(recon_table(data, report, idx[:24]), key="an_flagged_table")
 
 st.divider()
 st.subheader("One-class detection")
-if labels is None or data.kind != "image":
-    st.info("The one-class demonstration needs labelled images.")
+if labels is None:
+    st.info("The one-class demonstration needs labels, to choose which class is normal.")
     st.stop()
 st.caption("Pick a 'normal' class: a small autoencoder is trained on that class alone (a few seconds on a CPU, "
            "then cached for everyone) and scores every test image. Good separation means the other classes get "
@@ -74,16 +77,19 @@ typical = float(np.median(oc.scores[labels == normal]))
 rows = [{"input": f"test images of class {normal_name} (normal)", "median score": typical}]
 rows.append({"input": "other test classes", "median score": float(np.median(oc.scores[labels != normal]))})
 noise = scores(oc.model, noise_images(100, data.input_shape))
-rows.append({"input": "uniform noise images", "median score": float(np.median(noise))})
+rows.append({"input": "uniform noise " + ("images" if data.kind == "image" else "rows"),
+             "median score": float(np.median(noise))})
 other_name = "fashion-mnist" if data.name != "fashion-mnist" else "mnist"
-other, missing = dataset(other_name)
+other, missing = dataset(other_name) if data.kind == "image" else (None, None)
 if other is not None and other.input_shape == data.input_shape:
     rows.append({"input": f"{other_name} test images", "median score": float(np.median(
         scores(oc.model, other.x_test[:1000])))})
-else:
+elif missing:
     st.caption(f"{other_name} would be scored here too, but it is not available: {missing}")
-up = st.file_uploader(f"Score your own image (PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
-                      type=["png", "jpg", "jpeg"], key="an_upload")
+up = None
+if data.kind == "image":
+    up = st.file_uploader(f"Score your own image (PNG or JPEG, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+                          type=["png", "jpg", "jpeg"], key="an_upload")
 if up is not None:
     try:
         x, notes = prepare_image(up.getvalue(), data.input_shape)

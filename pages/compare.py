@@ -20,9 +20,11 @@ METRICS = {"test MSE": "lower is better", "PSNR dB": "higher is better", "SSIM":
 st.title("Compare")
 data = current_dataset()
 compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
-if len(compatible) < 2:
-    st.warning(f"Fewer than two models read {data.name}'s inputs; pick another dataset or train a model for it.")
+if not compatible:
+    st.warning(f"No model reads {data.name}'s inputs; train one on the Train page.")
     st.stop()
+if len(compatible) < 2:
+    st.info(f"Only one model reads {data.name}'s inputs; train another on the Train page to compare them.")
 default = [k for k in ("pretrained/conv-ae-16", "pretrained/conv-dae-16", "pretrained/conv-vae-16",
                        "pretrained/dense-ae-16") if k in compatible] or list(compatible)[:2]
 picked = st.multiselect("Models", list(compatible), default=default, key="cmp_models",

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from ae.export import png_bytes
 from ae.generate import MODES, interpolate, latent_ranges, traversal_grid
 from ae.imagegrid import tile
 from ae.metrics import mse_per_sample, reconstruct
@@ -53,8 +54,10 @@ with tab_sample:
     seed = s2.number_input("Seed", 0, 100_000, 0, key="gen_seed", disabled=not model.variational)
     s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
     if model.variational:
-        st.image(prior_samples(entry.path, entry.stamp, float(temp), int(seed)),
-                 caption=f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", width=560)
+        samples = prior_samples(entry.path, entry.stamp, float(temp), int(seed))
+        st.image(samples, caption=f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", width=560)
+        st.download_button("Download the samples (PNG)", png_bytes(samples), f"{entry.name}-samples.png",
+                           "image/png", key="gen_png")
 
 with tab_path:
     p1, p2, p3, p4 = st.columns([2, 2, 2, 2])

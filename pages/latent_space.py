@@ -3,6 +3,8 @@
 import numpy as np
 import streamlit as st
 
+from ae.analysis import recon_table
+from ae.export import codes_csv, png_bytes
 from ae.manifold import decode_points
 from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, recon_report
 from ui.images import big, pairs
@@ -58,16 +60,24 @@ if picked:
     if labels is not None:
         counts = np.bincount(labels[picked], minlength=len(data.class_names))
         st.caption("By class: " + ", ".join(f"{data.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
+    report = recon_report(entry.path, entry.stamp, data.name)
+    shown = picked[:48]
     if data.kind == "image":
-        report = recon_report(entry.path, entry.stamp, data.name)
-        shown = picked[:48]
         caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") for k in shown]
         pairs(data.x_test[shown].numpy(), report.x_hat[shown], caps)
-        if len(picked) > 48:
-            st.caption(f"Showing the first 48 of {len(picked)}.")
+    else:
+        st.dataframe(recon_table(data, report, np.array(shown)), key="map_selected_table")
+    if len(picked) > 48:
+        st.caption(f"Showing the first 48 of {len(picked)}.")
+
+st.download_button("Download the codes and this map (CSV)", codes_csv(z, coords, labels, data.class_names, method),
+                   f"{entry.name}-{data.name}-{method}.csv", "text/csv", key="map_csv")
 
 st.divider()
 st.subheader("Decode the map")
+if data.kind != "image":
+    st.info("Decoding draws images; for a table, the reconstructed rows above show what the decoder makes.")
+    st.stop()
 if the_plane is None:
     st.info(f"{method_name} has no inverse, so its map cannot be decoded. Choose PCA or raw latent dims to see "
             "what the decoder draws at each place.")
@@ -92,6 +102,8 @@ def probe() -> None:
 
 probe()
 steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
-st.image(decoded_grid(entry.path, entry.stamp, data.name, method, i, j, steps),
-         caption=f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, {axes[1]} bottom to top)",
-         width=min(720, 28 * 2 * steps))
+manifold = decoded_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
+st.image(manifold, caption=f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, {axes[1]} "
+         "bottom to top)", width=min(720, 28 * 2 * steps))
+st.download_button("Download the grid (PNG)", png_bytes(manifold), f"{entry.name}-manifold.png", "image/png",
+                   key="map_grid_png")

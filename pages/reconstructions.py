@@ -1,8 +1,11 @@
 """Reconstructions: originals beside what the model rebuilds, each with its error; and the user's own image."""
 
+import numpy as np
 import streamlit as st
 
-from ae.analysis import ORDERS, choose_images
+from ae.analysis import ORDERS, choose_images, recon_table
+from ae.export import png_bytes
+from ae.imagegrid import tile
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct
 from ui.cache import recon_report
@@ -18,17 +21,15 @@ data = sel.data
 st.caption(f"**{sel.entry.name}** on the **{data.name}** test split ({len(data.x_test):,} images). "
            "Each pair: the original on top, the model's reconstruction below, and that image's error.")
 
-if data.kind != "image":
-    st.info("This dataset is tabular: image grids do not apply.")
-    st.stop()
-
 report = recon_report(sel.entry.path, sel.entry.stamp, data.name)
 whole = report.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Test MSE", f"{whole['mse']:.4f}", help="mean squared error per pixel over the whole test split")
-m2.metric("Test PSNR", f"{whole['psnr']:.2f} dB", help="peak signal-to-noise ratio, mean over images")
+m1.metric("Test MSE", f"{whole['mse']:.4f}", help="mean squared error per pixel (per feature for tables), whole "
+          "test split")
+m2.metric("Test PSNR", f"{whole['psnr']:.2f} dB" if "psnr" in whole else "—",
+          help="peak signal-to-noise ratio, mean over images")
 m3.metric("Test SSIM", f"{whole['ssim']:.3f}" if "ssim" in whole else "—", help="structural similarity (1 = same)")
-m4.metric("Images", f"{len(data.x_test):,}")
+m4.metric("Samples", f"{len(data.x_test):,}")
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 n = c1.slider("How many", 4, 48, 16, step=4, key="rec_n")
@@ -42,13 +43,22 @@ cls = None if cls_name == "all" else data.class_names.index(cls_name)
 labels = data.y_test.numpy() if data.y_test is not None else None
 idx = choose_images(report.mse, n, order, labels, cls, int(seed))
 shown = report.summary(idx)
-st.caption(f"Shown: {len(idx)} images, mean MSE {shown['mse']:.4f}, PSNR {shown['psnr']:.2f} dB"
+st.caption(f"Shown: {len(idx)} {'images' if data.kind == 'image' else 'rows'}, mean MSE {shown['mse']:.4f}"
+           + (f", PSNR {shown['psnr']:.2f} dB" if "psnr" in shown else "")
            + (f", SSIM {shown['ssim']:.3f}" if "ssim" in shown else ""))
 captions = [
     f"#{i}" + (f" · {data.class_names[labels[i]]}" if labels is not None else "") + f" · MSE {report.mse[i]:.4f}"
     for i in idx
 ]
-pairs(data.x_test[idx].numpy(), report.x_hat[idx], captions)
+if data.kind == "image":
+    pairs(data.x_test[idx].numpy(), report.x_hat[idx], captions)
+    st.download_button("Download these pairs (PNG)", png_bytes(tile(np.concatenate([data.x_test[idx].numpy(),
+                       report.x_hat[idx]]), nrow=max(len(idx), 1), pad=1, scale=2)), "reconstructions.png",
+                       "image/png", key="rec_png")
+else:
+    st.dataframe(recon_table(data, report, idx), key="rec_table")
+    st.caption("Each row: a test sample's standardized features, its reconstruction (→), and its MSE.")
+    st.stop()
 
 st.divider()
 st.subheader("Your own image")

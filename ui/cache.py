@@ -37,10 +37,19 @@ def dataset_table() -> list[dict[str, str]]:
     return [{"dataset": k, "what it is": v} for k, v in DESCRIPTIONS.items()]
 
 
-@st.cache_resource(show_spinner="Loading the dataset…")
 def dataset(name: str) -> tuple[Dataset | None, str | None]:
-    """(dataset, None) or (None, a message saying what is missing and where to put it). Failures are cached too,
-    so an offline machine does not retry the network on every rerun; the Retry button clears this cache."""
+    """(dataset, None) or (None, a message saying what is missing and where to put it)."""
+    if name in uploaded_datasets():
+        return uploaded_datasets()[name], None
+    if name.endswith(")") and " (upload " in name:
+        return None, "this upload is gone (the server restarted); upload the file again on the Train page"
+    return builtin_dataset(name)
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def builtin_dataset(name: str) -> tuple[Dataset | None, str | None]:
+    """Failures are cached too, so an offline machine does not retry the network on every rerun; the Retry button
+    clears this cache."""
     try:
         return load_dataset(name), None
     except (DatasetUnavailable, ValueError, OSError) as e:
@@ -215,3 +224,10 @@ def one_class(dataset_name: str, normal: int):
     t0 = time.perf_counter()
     m = train_one_class(data, normal, device=str(pick_device()))
     return evaluate_one_class(m, data, normal, time.perf_counter() - t0)
+
+
+@st.cache_resource(show_spinner=False)
+def uploaded_datasets() -> dict[str, Dataset]:
+    """Datasets users uploaded, keyed 'NAME (upload HASH)' (the content hash keeps two uploads apart); each session
+    lists the keys it uploaded, so its picker shows only its own."""
+    return {}

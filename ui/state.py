@@ -10,7 +10,7 @@ from ae.analysis import incompatibility
 from ae.catalog import ModelEntry
 from ae.data import DESCRIPTIONS, Dataset, dataset_names
 from ae.models.base import Autoencoder
-from ui.cache import catalog, dataset, device_name, model
+from ui.cache import builtin_dataset, catalog, dataset, device_name, model, uploaded_datasets
 
 DEFAULT_DATASET = "mnist-5k"
 DEFAULT_MODEL = "pretrained/conv-ae-16"
@@ -24,15 +24,20 @@ def render_sidebar() -> None:
     """Called by app.py on every run. The choices live in plain session keys ("dataset", "model") that the pickers
     copy into, so they survive page switches (Streamlit forgets a widget's own state when it is not drawn)."""
     entries = {e.key: e for e in catalog()}
-    names = dataset_names()
+    mine = [k for k in st.session_state.get("my_datasets", []) if k in uploaded_datasets()]
+    names = dataset_names() + mine
     if st.session_state.get("dataset") not in names:
         st.session_state["dataset"] = DEFAULT_DATASET
     if st.session_state.get("model") not in entries:
         st.session_state["model"] = DEFAULT_MODEL if DEFAULT_MODEL in entries else next(iter(entries), None)
     keys = list(entries)
+    for widget, options in (("dataset_picker", names), ("model_picker", keys)):
+        if widget in st.session_state and st.session_state[widget] not in options:
+            del st.session_state[widget]  # e.g. a model file removed, or an upload gone after a restart
     with st.sidebar:
         st.selectbox(
             "Dataset", names, index=names.index(st.session_state["dataset"]), key="dataset_picker",
+            format_func=lambda k: f"{k} [yours]" if k in uploaded_datasets() else k,
             on_change=_keep, args=("dataset_picker", "dataset"),
             help="\n\n".join(f"**{k}**: {v}" for k, v in DESCRIPTIONS.items()),
         )
@@ -61,9 +66,7 @@ def current_dataset() -> Dataset:
     data, error = dataset(name)
     if data is None:
         st.error(f"**{name} is not available.** {error}", icon=":material/folder_off:")
-        if st.button("Retry", key="retry_dataset"):
-            dataset.clear()
-            st.rerun()
+        st.button("Retry", key="retry_dataset", on_click=builtin_dataset.clear)
         st.stop()
     return data
 

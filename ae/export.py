@@ -1,0 +1,84 @@
+"""Moving things out of and into Latent Lab: a model as a zip (safetensors + JSON, never a pickle), codes and maps as
+CSV, images as PNG."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ae.imagegrid import to_uint8
+from ae.io import CheckpointError, check_name, load_model, paths
+
+MAX_MODEL_ZIP = 100 * 2**20
+
+
+def model_zip(config_path: str | Path) -> bytes:
+    """NAME.json + NAME.safetensors in one zip."""
+    config = Path(config_path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(config, config.name)
+        z.write(config.with_suffix(".safetensors"), config.with_suffix(".safetensors").name)
+    return buf.getvalue()
+
+
+def import_model_zip(data: bytes, folder: str | Path) -> str:
+    """Validate a model zip (exactly one NAME.json and NAME.safetensors, loadable, no pickle) and copy it into
+    folder. Returns the name. Raises ValueError with the reason, FileExistsError if the name is taken."""
+    if len(data) > MAX_MODEL_ZIP:
+        raise ValueError(f"the zip is {len(data) / 2**20:.0f} MB; the limit is {MAX_MODEL_ZIP // 2**20} MB")
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        raise ValueError("this is not a zip file") from e
+    names = [n for n in z.namelist() if not n.endswith("/")]
+    jsons = [n for n in names if n.endswith(".json")]
+    weights = [n for n in names if n.endswith(".safetensors") and not n.endswith(".maps.safetensors")]
+    if len(jsons) != 1 or len(weights) != 1 or Path(jsons[0]).stem != Path(weights[0]).stem:
+        raise ValueError("a model zip holds exactly NAME.json and NAME.safetensors (as Latent Lab exports them)")
+    name = check_name(Path(jsons[0]).stem)
+    if sum(z.getinfo(n).file_size for n in (jsons[0], weights[0])) > 4 * MAX_MODEL_ZIP:
+        raise ValueError("the model files are too large")
+    with tempfile.TemporaryDirectory() as tmp:
+        for member in (jsons[0], weights[0]):
+            (Path(tmp) / Path(member).name).write_bytes(z.read(member))  # flat names: nothing escapes tmp
+        try:
+            load_model(Path(tmp) / f"{name}.json")
+        except CheckpointError as e:
+            raise ValueError(f"the model in this zip cannot be loaded: {e}") from e
+        w, c = paths(folder, name)
+        if w.exists() or c.exists():
+            raise FileExistsError(f"a model named {name!r} already exists")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tmp) / f"{name}.safetensors", w)
+        shutil.copyfile(Path(tmp) / f"{name}.json", c)
+    return name
+
+
+def codes_csv(codes: np.ndarray, coords: np.ndarray | None = None, labels: np.ndarray | None = None,
+              class_names: list[str] | None = None, map_name: str = "map") -> bytes:
+    """One row per test sample: its index, label, 2-D map coordinates and every latent dimension."""
+    df = pd.DataFrame({"index": np.arange(len(codes))})
+    if labels is not None:
+        df["label"] = [class_names[i] if class_names else i for i in labels]
+    if coords is not None:
+        df[f"{map_name}_x"], df[f"{map_name}_y"] = coords[:, 0], coords[:, 1]
+    for d in range(codes.shape[1]):
+        df[f"z{d}"] = codes[:, d]
+    return df.to_csv(index=False).encode()
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 picture ([H, W] or [H, W, 3]) or a float image ([C, H, W] in [0, 1]) as PNG bytes."""
+    from PIL import Image
+
+    arr = image if image.dtype == np.uint8 else to_uint8(image)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
