@@ -30,6 +30,14 @@ from ae.train import Callback, TrainingDiverged, fit
 PREVIEW = 8
 
 
+def preview_indices(data: Dataset, n: int = PREVIEW) -> list[int]:
+    """One test image per class where there are labels (the test split may be sorted by class), else the first n."""
+    if data.y_test is None:
+        return list(range(min(n, len(data.x_test))))
+    firsts = [int((data.y_test == c).nonzero()[0]) for c in data.y_test.unique().tolist()]
+    return sorted(firsts)[:n] or list(range(min(n, len(data.x_test))))
+
+
 @dataclass
 class JobState:
     status: str = "starting"  # starting | training | saving | done | stopped | failed
@@ -72,7 +80,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._state = JobState(epochs=train_cfg.epochs)
-        self.preview_input = data.x_test[:PREVIEW].clone()
+        self.preview_input = data.x_test[preview_indices(data)].clone()
         self.thread = threading.Thread(target=self._run, name=f"train-{name}", daemon=True)
 
     def start(self) -> TrainingJob:

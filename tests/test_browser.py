@@ -181,3 +181,38 @@ def test_compare_metric_choice(page, streamlit_url):
     assert page.get_by_role("button", name="Download the table (CSV)").count() == 1
     assert_no_exception(page)
     screenshot(page, "compare")
+
+
+def test_train_a_model_to_the_end_and_open_it_on_the_latent_page(page, streamlit_url, tmp_path_factory):
+    import os
+
+    from ae.catalog import user_models_dir
+
+    name = f"browser-{os.getpid()}"
+    target = user_models_dir()
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Train")
+    page.get_by_text("Start training").wait_for()
+    for key, value in (("tr_epochs", "8"), ("tr_sizes", "16,32"), ("tr_name", name)):
+        field = page.locator(f".st-key-{key} input").first
+        field.fill(value)
+        field.press("Enter")
+        wait_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text(re.compile(rf"^{name}: epoch [2-6] of 8")).first.wait_for(timeout=90_000)
+    page.locator(".st-key-train_chart .js-plotly-plot").first.wait_for(timeout=30_000)
+    screenshot(page, "train_running")
+    page.get_by_text(re.compile(rf"{name}.* saved after 8 epochs")).wait_for(timeout=180_000)
+    assert_no_exception(page)
+    screenshot(page, "train_done")
+    try:
+        page.get_by_role("button", name="Use it in the sidebar").click()
+        wait_idle(page)
+        open_page(page, streamlit_url, "Latent space")
+        page.locator('[data-testid="stPlotlyChart"]').wait_for()
+        assert name in page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        assert_no_exception(page)
+        screenshot(page, "latent_space_new_model")
+    finally:
+        for suffix in (".json", ".safetensors", ".maps.safetensors"):
+            (target / f"{name}{suffix}").unlink(missing_ok=True)
