@@ -77,6 +77,10 @@ def start_training(data) -> None:
     """Button callback (it runs before the page, so the job exists when the page draws)."""
     ss = st.session_state
     ss.pop("train_error", None)
+    running = ss.get("train_job")
+    if running is not None and not running.state().finished:
+        ss["train_error"] = f"{running.name} is still training; one job per browser session"
+        return
     try:
         arch, variant = ss["tr_arch"], ss["tr_variant"]
         sizes = parse_sizes(ss["tr_sizes"], "channels" if arch == "conv" else "hidden sizes")
