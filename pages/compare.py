@@ -66,7 +66,7 @@ if grids:
 
 table = pd.DataFrame(rows)
 st.subheader("Measured on the test split")
-st.dataframe(table, hide_index=True, key="cmp_table", column_config={
+st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_config={
     "test MSE": st.column_config.NumberColumn(format="%.4f"), "PSNR dB": st.column_config.NumberColumn(format="%.2f"),
     "SSIM": st.column_config.NumberColumn(format="%.3f"), "ELBO nats": st.column_config.NumberColumn(format="%.1f"),
     "train seconds": st.column_config.NumberColumn(format="%.0f"),

@@ -38,7 +38,7 @@ for e in entries:
         "source": e.source,
     })
 st.dataframe(
-    pd.DataFrame(rows), hide_index=True, key="models_table",
+    pd.DataFrame(rows), hide_index=True, key="models_table", placeholder="—",
     column_config={
         "test MSE": st.column_config.NumberColumn(format="%.4f", help="mean squared error per pixel, test split"),
         "PSNR dB": st.column_config.NumberColumn(format="%.2f"),
