@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.cache import umap_warmup
+from ui.cache import job_queue, umap_warmup
 from ui.state import render_sidebar
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/science:", layout="wide")
@@ -26,4 +26,5 @@ pages = {
 nav = st.navigation(pages)
 render_sidebar()
 umap_warmup()
+job_queue()  # training workers start with the app, in the background
 nav.run()

@@ -52,8 +52,9 @@ def parse_params(items: list[str]) -> dict[str, object]:
 def cmd_train(a: argparse.Namespace) -> int:
     from ae.config import TrainConfig
     from ae.data import load_dataset
-    from ae.experiment import model_config_for, save_trained, train_on
+    from ae.experiment import model_config_for
     from ae.io import check_name
+    from ae.pipeline import train_and_save
 
     name = check_name(a.name or f"{a.arch}-{a.variant}-{a.latent}")
     data = load_dataset(a.dataset)
@@ -69,11 +70,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, seed=a.seed,
                        device=a.device)
     bar = TqdmProgress(a.epochs)
-    trained = train_on(data, mcfg, tcfg, callbacks=[bar])
+    r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite)
     bar.bar.close()
-    path = save_trained(trained, a.out, name, overwrite=a.overwrite)
-    print(f"saved {path} ({trained.meta['train_seconds']} s on {trained.meta['train_device']})")
-    print(format_metrics(trained.metrics))
+    print(f"saved {r.path} with its maps ({r.meta['train_seconds']} s on {r.meta['train_device']})")
+    print(format_metrics(r.metrics))
     return 0
 
 

@@ -1,33 +1,92 @@
-"""Training in a background thread, so a page can show progress, be left and come back, and ask it to stop.
+"""Training jobs on a Dask cluster: a fair first-come queue shared by every app process, live progress, Stop.
 
-A job owns its model, data and thread; nothing is shared between jobs except read-only datasets, so several
-sessions can train at once. When the run ends (finished or stopped) the job saves the model with its metrics and
-maps under the name given at the start, refusing to overwrite a model that exists.
+Why this shape:
+- Training never runs in the web process: each job is one Dask task (`run_job`) on a worker offering the `train`
+  resource, so students' pages keep their cores.
+- The queue is global and first come, first served: it lives in the scheduler (its metadata store, under a Dask Lock),
+  and each app process hands its own jobs to Dask only when they reach the head and a worker is free. Dask alone
+  would assign a restricted task to a worker at submission and let it wait there, behind a long job, while another
+  worker idles. An app process that disappears stops refreshing its heartbeat and its queued jobs are dropped.
+- Progress comes back as Dask worker events (epoch, losses, preview reconstructions); Stop is a Dask Event the worker
+  watches, checked after every batch. The worker writes the model into a temporary folder and returns the files'
+  bytes; the app writes them into its models folder atomically, so a worker on another machine needs no shared disk
+  and a job that dies leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import socket
+import tempfile
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ae.config import ModelConfig, TrainConfig
+from ae.config import ModelConfig, TrainConfig, from_dict
 from ae.data import Dataset
-from ae.device import describe_device, pick_device
-from ae.embed import METHODS, embed_2d
-from ae.io import check_name, paths, save_model
-from ae.maps import save_maps
-from ae.metrics import encode, evaluate
-from ae.registry import build_model
-from ae.train import Callback, TrainingDiverged, fit
+from ae.io import _atomic_write, check_name, paths
 
+TOPIC = "latent-lab-jobs"
+KEY_PREFIX = "latent-lab-train-"
+QUEUE_KEY = ["latent-lab", "queue"]
+QUEUE_LOCK = "latent-lab-queue-lock"
+HEARTBEAT_S = 15.0  # a process silent this long has stopped; its queued jobs are dropped
 PREVIEW = 8
+FILES = (".safetensors", ".maps.safetensors", ".json")  # written in this order: the JSON makes the model visible
+
+
+class QueueFull(ValueError):
+    """A browser session may have one running and one queued job."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to train, small and picklable: it travels to the worker."""
+
+    id: str
+    owner: str
+    name: str
+    dataset: str
+    model: dict
+    train: dict
+    submitted: float
+
+
+@dataclass
+class JobState:
+    status: str = "queued"  # queued | starting | training | saving | done | stopped | failed | cancelled
+    epoch: int = 0
+    epochs: int = 0
+    started: float = 0.0
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    preview: np.ndarray | None = None  # reconstructions of the fixed preview images, latest epoch
+    message: str = ""
+    saved_path: str = ""
+    metrics: dict = field(default_factory=dict)
+    device: str = ""
+    position: int = 0  # 1-based place in the global queue while queued
+    wait_s: float | None = None  # estimated seconds until it starts (None: nothing measured yet)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "stopped", "failed", "cancelled")
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("starting", "training", "saving")
+
+    def eta_seconds(self) -> float | None:
+        if self.epoch == 0 or not self.started:
+            return None
+        return (time.time() - self.started) / self.epoch * (self.epochs - self.epoch)
 
 
 def preview_indices(data: Dataset, n: int = PREVIEW) -> list[int]:
@@ -38,112 +97,409 @@ def preview_indices(data: Dataset, n: int = PREVIEW) -> list[int]:
     return sorted(firsts)[:n] or list(range(min(n, len(data.x_test))))
 
 
-@dataclass
-class JobState:
-    status: str = "starting"  # starting | training | saving | done | stopped | failed
-    epoch: int = 0
-    epochs: int = 0
-    started: float = field(default_factory=time.time)
-    history: pd.DataFrame = field(default_factory=pd.DataFrame)
-    preview: np.ndarray | None = None  # reconstructions of the fixed preview batch, latest epoch
-    message: str = ""
-    saved_path: str = ""
-    metrics: dict = field(default_factory=dict)
+# ---------------------------------------------------------------- worker side
+
+
+@functools.lru_cache(maxsize=4)
+def _builtin(name: str) -> Dataset:
+    from ae.data import load_dataset
+
+    return load_dataset(name)
+
+
+def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
+    """The Dask task: train through the one pipeline into a temporary folder and return the files' bytes."""
+    import torch
+    from distributed import Event, get_worker
+
+    from ae.cluster import THREADS_ENV
+    from ae.pipeline import train_and_save
+    from ae.train import Callback
+
+    worker = get_worker()
+    torch.set_num_threads(int(os.environ.get(THREADS_ENV, "1")))
+    started = Event(f"{spec.id}-started")
+    if started.is_set():  # Dask retried us after our worker died: fail loudly rather than train twice unseen
+        raise RuntimeError("the worker training this job stopped (killed or out of memory); nothing was saved")
+    started.set()
+    data = data if data is not None else _builtin(spec.dataset)
+    stop_flag = threading.Event()
+    done = threading.Event()
+
+    def watch_stop() -> None:  # a blocking wait on the scheduler, mirrored into a flag read after every batch
+        ev = Event(f"{spec.id}-stop")
+        while not done.is_set():
+            try:
+                if ev.wait(timeout=0.5):
+                    stop_flag.set()
+                    return
+            except Exception:  # the worker is shutting down; the task ends with it
+                return
+
+    threading.Thread(target=watch_stop, name=f"stop-{spec.id}", daemon=True).start()
+    preview_x = data.x_test[preview_indices(data)]
+
+    def emit(**msg: Any) -> None:
+        worker.log_event(TOPIC, {"id": spec.id, "t": time.time(), **msg})
+
+    class Progress(Callback):
+        def on_epoch_end(self, history: pd.DataFrame) -> None:
+            rec = None
+            if self.model is not None and data.kind == "image":
+                with torch.no_grad():
+                    self.model.eval()
+                    dev = next(self.model.parameters()).device
+                    rec = self.model.reconstruct(preview_x.to(dev)).cpu().numpy()
+                    self.model.train()
+            emit(kind="epoch", epoch=len(history), history=history.to_dict(orient="records"),
+                 preview=None if rec is None else (rec.astype(np.float16).tobytes(), list(rec.shape)))
+
+            if len(history) == spec.train.get("epochs"):
+                emit(kind="saving")
+
+    progress = Progress()
+    model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
+    emit(kind="start", host=socket.gethostname(), worker=worker.address, epochs=train_cfg.epochs)
+    try:
+        with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
+            r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress],
+                               should_stop=stop_flag.is_set)
+            files = {suffix: Path(tmp, spec.name + suffix).read_bytes() for suffix in FILES}
+    finally:
+        done.set()
+    emit(kind="saved")
+    return {"files": files, "metrics": r.metrics, "stopped": r.stopped, "epochs": int(len(r.history)),
+            "device": r.meta["train_device"], "history": r.meta["history"]}
+
+
+# ---------------------------------------------------------------- app side
+
+
+def _owner_alive(text: str) -> bool:
+    """A reservation made by a process on this host that is gone is stale; others' are trusted."""
+    try:
+        host, pid = text.split(":")[:2]
+        if host != socket.gethostname():
+            return True
+        os.kill(int(pid), 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError, OSError):
+        return True
+
+
+def reserve_name(folder: Path, name: str) -> Path:
+    """Claim `name` in folder for a job, across every app process sharing the folder; raise if it is taken."""
+    check_name(name)
+    weights, config = paths(folder, name)
+    if weights.exists() or config.exists():
+        raise FileExistsError(f"a model named {name!r} already exists; choose another name")
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / f".{name}.reserved"
+    for _ in range(2):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _owner_alive(marker.read_text(errors="replace")):
+                raise FileExistsError(f"a model named {name!r} is being trained already; choose another name") from None
+            marker.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}")
+        return marker
+    raise FileExistsError(f"a model named {name!r} is being trained already; choose another name")
+
+
+def estimate_wait(ahead: list[float], running_left: list[float], slots: int) -> float:
+    """Seconds until a job starts when `ahead` (durations of the queued jobs before it) must start first and the
+    running jobs free their workers after `running_left`: each job takes the first free worker."""
+    free = sorted(running_left + [0.0] * max(0, slots - len(running_left)))[: max(slots, 1)] or [0.0]
+    for d in ahead:
+        free.sort()
+        free[0] += d
+    return min(free)
+
+
+class Job:
+    """One submitted job as this app process sees it."""
+
+    def __init__(self, spec: JobSpec, folder: Path, data: Dataset | None, preview_input: np.ndarray | None,
+                 reservation: Path) -> None:
+        self.spec, self.folder, self.data, self.preview_input = spec, folder, data, preview_input
+        self.reservation = reservation
+        self.future = None
+        self.lock = threading.Lock()
+        self._state = JobState(epochs=int(spec.train.get("epochs", 0)))
 
     @property
-    def finished(self) -> bool:
-        return self.status in ("done", "stopped", "failed")
-
-    def eta_seconds(self) -> float | None:
-        if self.epoch == 0:
-            return None
-        per_epoch = (time.time() - self.started) / self.epoch
-        return per_epoch * (self.epochs - self.epoch)
-
-
-class TrainingJob:
-    """Train `model_cfg` on `data` in a thread and save it into `folder` as `name`."""
-
-    def __init__(self, data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig, folder: str | Path,
-                 name: str) -> None:
-        check_name(name)
-        weights, config = paths(folder, name)
-        if weights.exists() or config.exists():
-            raise FileExistsError(f"a model named {name!r} already exists; choose another name")
-        if tuple(model_cfg.input_shape) != tuple(data.input_shape):
-            raise ValueError(f"the model expects {list(model_cfg.input_shape)} but {data.name} is "
-                             f"{list(data.input_shape)}")
-        self.data, self.model_cfg, self.train_cfg = data, model_cfg, train_cfg
-        self.folder, self.name = Path(folder), name
-        self.device = pick_device(train_cfg.device)
-        self.device_name = describe_device(self.device)
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._state = JobState(epochs=train_cfg.epochs)
-        self.preview_input = data.x_test[preview_indices(data)].clone()
-        self.thread = threading.Thread(target=self._run, name=f"train-{name}", daemon=True)
-
-    def start(self) -> TrainingJob:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Ask the run to end after the current batch; the best weights so far are kept and saved."""
-        self._stop.set()
+    def name(self) -> str:
+        return self.spec.name
 
     def state(self) -> JobState:
-        with self._lock:
-            s = self._state
-            return JobState(s.status, s.epoch, s.epochs, s.started, s.history.copy(), s.preview, s.message,
-                            s.saved_path, dict(s.metrics))
+        with self.lock:
+            return replace(self._state, history=self._state.history.copy(), metrics=dict(self._state.metrics))
 
-    def _update(self, **kw) -> None:
-        with self._lock:
+    def update(self, **kw: Any) -> None:
+        with self.lock:
             for k, v in kw.items():
                 setattr(self._state, k, v)
 
-    def _run(self) -> None:
-        job = self
-        model = build_model(self.model_cfg, seed=self.train_cfg.seed)
 
-        class Progress(Callback):
-            def on_epoch_end(self, history: pd.DataFrame) -> None:
-                with torch.no_grad():
-                    model.eval()
-                    rec = model.reconstruct(job.preview_input.to(next(model.parameters()).device)).cpu().numpy()
-                    model.train()
-                job._update(epoch=len(history), history=history, preview=rec, status="training")
+class JobQueue:
+    """This app process's door to the cluster: submit, watch, stop. Shared by every session of the process."""
 
-            def should_stop(self) -> bool:
-                return job._stop.is_set()
+    def __init__(self, connect=None, poll_s: float = 0.5, warm_up: bool = True) -> None:
+        from ae.cluster import connect as default_connect
+
+        self._connect = connect or default_connect
+        self.poll_s, self.warm_up = poll_s, warm_up
+        self.client = None
+        self.error: str | None = None
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.RLock()
+        self._ready = threading.Event()
+        self._queue_view: list[dict] = []
+        self._seen: dict[str, dict] = {}  # every job's latest progress, from any app process (for wait estimates)
+        self._slots = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="latent-lab-jobs", daemon=True)
+        self._thread.start()
+
+    # -- public
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        return self._ready.wait(timeout)
+
+    def jobs_of(self, owner: str) -> list[Job]:
+        with self._lock:
+            return sorted((j for j in self.jobs.values() if j.spec.owner == owner), key=lambda j: j.spec.submitted)
+
+    def submit(self, owner: str, name: str, data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
+               folder: str | Path, builtin: bool = True) -> Job:
+        """Queue a job; raises QueueFull, FileExistsError or ValueError with a message for the page."""
+        from ae.pipeline import check_fits
+
+        if self.error:
+            raise RuntimeError(self.error)
+        check_fits(model_cfg, data)
+        with self._lock:
+            mine = [j for j in self.jobs_of(owner) if not j.state().finished]
+            if any(j.state().status == "queued" for j in mine) or len(mine) >= 2:
+                raise QueueFull("you already have a job waiting in the queue; one running and one queued per "
+                                "browser session")
+            reservation = reserve_name(Path(folder), name)
+            spec = JobSpec(id=uuid.uuid4().hex[:12], owner=owner, name=name, dataset=data.name,
+                           model=model_cfg.to_dict(), train=train_cfg.to_dict(), submitted=time.time())
+            preview = data.x_test[preview_indices(data)].numpy() if data.kind == "image" else None
+            job = Job(spec, Path(folder), None if builtin else data, preview, reservation)
+            self.jobs[spec.id] = job
+        try:
+            self._global(lambda q: q.append({"id": spec.id, "client": self.client.id, "epochs": job.state().epochs,
+                                             "t": spec.submitted}))
+        except Exception as e:
+            self._finish(job, "failed", f"the job could not be queued ({e.__class__.__name__}: {e})")
+            raise RuntimeError(f"the job could not be queued: {e}") from e
+        self._update_positions()
+        return job
+
+    def stop(self, job: Job) -> None:
+        """Queued: leave the queue. Running: end after the current batch and save the best weights so far."""
+        s = job.state()
+        if s.status == "queued":
+            self._global(lambda q: q.__setitem__(slice(None), [e for e in q if e["id"] != job.spec.id]))
+            if job.future is None:
+                self._finish(job, "cancelled", "taken out of the queue")
+                return
+        from distributed import Event
+
+        Event(f"{job.spec.id}-stop", client=self.client).set()
+        job.update(message="stopping after the current batch")
+
+    def forget(self, job: Job) -> None:
+        with self._lock:
+            if job.state().finished:
+                self.jobs.pop(job.spec.id, None)
+
+    def close(self) -> None:
+        self._closed = True
+
+    # -- the background loop: connect, then dispatch and refresh the queue view
+    def _loop(self) -> None:
+        try:
+            self.client = self._connect()
+            self.client.subscribe_topic(TOPIC, self._on_event)
+        except Exception as e:
+            self.error = str(e)
+            self._ready.set()
+            return
+        self._ready.set()
+        if self.warm_up:
+            self._warm_up_workers()
+        while not self._closed:
+            try:
+                self._dispatch()
+            except Exception as e:  # a scheduler that went away: say so, keep trying
+                self.error = f"the training cluster stopped answering ({e.__class__.__name__}: {e})"
+            else:
+                self.error = None
+            time.sleep(self.poll_s)
+
+    def _warm_up_workers(self) -> None:
+        """Compile UMAP's numba code once in each worker (~30 s on a CPU), so the first job's maps do not wait."""
+        from distributed import fire_and_forget
+
+        from ae.embed import warm_up_umap
 
         try:
-            self._update(status="training", started=time.time())
-            t0 = time.perf_counter()
-            history = fit(model, self.data.x_train, self.train_cfg, callbacks=[Progress()])
-            seconds = time.perf_counter() - t0
-            stopped = self._stop.is_set()
-            self._update(status="saving", message="measuring the model on the test split and drawing its maps")
-            metrics = evaluate(model, self.data.x_test)
-            meta = {
-                "dataset": {"name": self.data.name, "split": "test", "source": self.data.source,
-                            "kind": self.data.kind},
-                "train": self.train_cfg.to_dict(), "history": history.to_dict(orient="records"),
-                "metrics": metrics, "train_seconds": round(seconds, 2), "train_device": self.device_name,
-                "epochs_run": int(len(history)), "stopped_early": stopped, "torch": torch.__version__,
-                "about": f"trained in Latent Lab on {self.data.name}" + (" (stopped early)" if stopped else ""),
-            }
-            path = save_model(model, self.folder, self.name, meta)
-            codes = encode(model, self.data.x_test).numpy()
-            maps = {"codes": codes}
-            if len(codes) >= 3 and codes.shape[1] >= 1:
-                for method in METHODS:
-                    maps[method] = embed_2d(codes, method)
-            save_maps(path, maps, {"dataset": self.data.name, "split": "test"})
-            self._update(status="stopped" if stopped else "done", saved_path=str(path), metrics=metrics,
-                         message=f"saved as {self.name}")
-        except TrainingDiverged as e:
-            self._update(status="failed", message=str(e))
-        except Exception as e:  # a background thread must report, never die silently
-            self._update(status="failed", message=f"{e.__class__.__name__}: {e}")
+            for addr in self.client.scheduler_info(n_workers=-1)["workers"]:
+                fire_and_forget(self.client.submit(warm_up_umap, key=f"latent-lab-warmup-{addr}", workers=[addr],
+                                                   pure=False, resources={"train": 1}))
+        except Exception:
+            pass
+
+    def _global(self, change) -> list[dict]:
+        """Apply `change(queue)` to the scheduler-wide queue (kept in the scheduler's metadata store) under a Dask
+        Lock; returns the new queue. Every call also refreshes this process's heartbeat."""
+        from distributed import Lock
+
+        with Lock(QUEUE_LOCK, scheduler_rpc=self.client.scheduler, loop=self.client.loop):
+            state = self.client.get_metadata(QUEUE_KEY, default=None) or {"queue": [], "alive": {}}
+            now = time.time()
+            state["alive"][self.client.id] = now
+            state["alive"] = {c: t for c, t in state["alive"].items() if now - t < HEARTBEAT_S}
+            state["queue"] = [e for e in state["queue"] if e["client"] in state["alive"]]
+            change(state["queue"])
+            self.client.set_metadata(QUEUE_KEY, state)
+            return list(state["queue"])
+
+    def _dispatch(self) -> None:
+        info = self.client.scheduler_info(n_workers=-1)
+        slots = sum(int(w.get("resources", {}).get("train", 0)) for w in info["workers"].values())
+        busy = sum(1 for keys in self.client.processing().values() for k in keys if str(k).startswith(KEY_PREFIX))
+        to_start: list[Job] = []
+
+        def take(q: list[dict]) -> None:
+            free = slots - busy
+            while q and free > 0 and q[0]["client"] == self.client.id:
+                e = q.pop(0)
+                job = self.jobs.get(e["id"])
+                if job is not None and job.state().status == "queued":
+                    to_start.append(job)
+                    free -= 1
+
+        self._queue_view = self._global(take)
+        self._slots = slots
+        for job in to_start:
+            self._start(job)
+        self._update_positions()
+
+    def _start(self, job: Job) -> None:
+        job.update(status="starting", message="starting on a worker", position=0, wait_s=None)
+        args = [job.spec]
+        if job.data is not None:
+            args.append(self.client.scatter(job.data, direct=False))
+        job.future = self.client.submit(run_job, *args, key=KEY_PREFIX + job.spec.id, pure=False,
+                                        resources={"train": 1}, retries=0)
+        job.future.add_done_callback(lambda f, job=job: self._on_done(job, f))
+
+    def _update_positions(self) -> None:
+        view = self._queue_view
+        running_left = []
+        per_epoch = [s["per_epoch"] for s in self._seen.values() if s.get("per_epoch")]
+        saving = [s["saving_s"] for s in self._seen.values() if s.get("saving_s") is not None]
+        typical = float(np.median(per_epoch)) if per_epoch else None
+        typical_save = float(np.median(saving)) if saving else 5.0
+        for s in self._seen.values():
+            if s.get("running") and s.get("per_epoch"):
+                left = s["per_epoch"] * max(0, s["epochs"] - s["epoch"])
+                if s.get("saving_since"):
+                    left = max(0.0, typical_save - (time.time() - s["saving_since"]))
+                running_left.append(left + (typical_save if not s.get("saving_since") else 0.0))
+        for i, e in enumerate(view):
+            job = self.jobs.get(e["id"])
+            if job is None or job.state().status != "queued":
+                continue
+            wait = None
+            if typical is not None:
+                wait = estimate_wait([typical * a["epochs"] + typical_save for a in view[:i]], running_left,
+                                     self._slots)
+            job.update(position=i + 1, wait_s=wait)
+
+    # -- callbacks from the Dask client's thread
+    def _on_event(self, event) -> None:
+        _, msg = event
+        jid = msg.get("id")
+        seen = self._seen.setdefault(jid, {"epoch": 0, "epochs": 0, "running": True, "t0": msg.get("t")})
+        job = self.jobs.get(jid)
+        if msg.get("kind") == "start":
+            seen.update(t0=msg["t"], running=True, epochs=msg.get("epochs", 0))
+            if job is not None:
+                job.update(status="training", started=msg["t"], message="", device=msg.get("host", ""))
+        elif msg.get("kind") == "epoch":
+            history = pd.DataFrame(msg["history"])
+            seen.update(epoch=msg["epoch"], per_epoch=(msg["t"] - seen["t0"]) / max(msg["epoch"], 1))
+            if job is not None:
+                preview = None
+                if msg.get("preview"):
+                    raw, shape = msg["preview"]
+                    preview = np.frombuffer(raw, dtype=np.float16).reshape(shape).astype(np.float32)
+                job.update(epoch=msg["epoch"], history=history, preview=preview, status="training")
+        elif msg.get("kind") == "saving":
+            seen["saving_since"] = msg["t"]
+        elif msg.get("kind") == "saved":
+            seen.update(running=False, saving_s=msg["t"] - seen.get("saving_since", msg["t"]))
+        if msg.get("kind") == "saving" and job is not None:
+            job.update(status="saving", message="measuring the model on the test split and drawing its maps")
+        if len(self._seen) > 200:  # keep the recent ones
+            for k in list(self._seen)[:100]:
+                self._seen.pop(k, None)
+
+    def _on_done(self, job: Job, future) -> None:
+        self._seen.get(job.spec.id, {}).update(running=False)
+        try:
+            result = future.result()
+        except Exception as e:
+            if future.cancelled():
+                self._finish(job, "cancelled", "cancelled")
+                return
+            reason = str(e) or e.__class__.__name__
+            if e.__class__.__name__ == "KilledWorker":
+                reason = "the worker training it stopped (killed or out of memory); nothing was saved"
+            elif e.__class__.__name__ == "TrainingDiverged":
+                reason = str(e)
+            else:
+                reason = f"{e.__class__.__name__}: {reason}"
+            self._finish(job, "failed", reason)
+            return
+        written: list[Path] = []
+        try:
+            job.folder.mkdir(parents=True, exist_ok=True)
+            for suffix in FILES:  # the name is reserved, so nothing of that name can be there
+                dest = job.folder / f"{job.name}{suffix}"
+                if dest.exists():
+                    raise FileExistsError(f"{dest.name} appeared while training")
+            for suffix in FILES:
+                blob, dest = result["files"][suffix], job.folder / f"{job.name}{suffix}"
+                _atomic_write(dest, lambda tmp, blob=blob: Path(tmp).write_bytes(blob))
+                written.append(dest)
+        except Exception as e:
             traceback.print_exc()
+            for dest in reversed(written):  # JSON last in, first out: never a listed model without its weights
+                dest.unlink(missing_ok=True)
+            self._finish(job, "failed", f"the model could not be saved ({e.__class__.__name__}: {e})")
+            return
+        job.update(metrics=result["metrics"], epoch=result["epochs"], device=result["device"],
+                   history=pd.DataFrame(result["history"]), saved_path=str(job.folder / f"{job.name}.json"))
+        self._finish(job, "stopped" if result["stopped"] else "done", f"saved as {job.name}")
+
+    def _finish(self, job: Job, status: str, message: str) -> None:
+        job.reservation.unlink(missing_ok=True)
+        job.update(status=status, message=message, position=0, wait_s=None)
+        if self.client is not None:
+            try:
+                from distributed import Event
+
+                for suffix in ("-started", "-stop"):
+                    Event(f"{job.spec.id}{suffix}", client=self.client).clear()
+            except Exception:
+                pass

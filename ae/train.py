@@ -26,7 +26,10 @@ class TrainingDiverged(RuntimeError):
 
 
 class Callback:
-    """Hooks the Train page and the CLI use for progress and cancellation; every method is optional."""
+    """Hooks the Train page and the CLI use for progress and cancellation; every method is optional. `fit` sets
+    `model` to the model it trains (as Keras does), so a callback can draw previews of it."""
+
+    model: Autoencoder | None = None
 
     def on_epoch_end(self, history: pd.DataFrame) -> None:
         pass
@@ -101,6 +104,9 @@ def fit(
     x_val = x_val.to(device, torch.float32) if x_val is not None else None
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
+
+    for cb in callbacks:
+        cb.model = model
 
     def stop() -> bool:
         return any(cb.should_stop() for cb in callbacks)

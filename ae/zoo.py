@@ -9,7 +9,6 @@ never typed by hand.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,9 @@ import torch
 
 from ae.config import TrainConfig
 from ae.data import Dataset, load_dataset
-from ae.embed import METHODS, embed_2d
-from ae.experiment import model_config_for, train_on
-from ae.io import load_model, save_model
-from ae.maps import save_maps
-from ae.metrics import encode, evaluate, pca_mse
+from ae.experiment import model_config_for
+from ae.metrics import encode, pca_mse
+from ae.pipeline import train_and_save
 
 ZOO_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 DATASET = "mnist-5k"
@@ -75,41 +72,32 @@ def knn_accuracy(train_codes: np.ndarray, y_train: np.ndarray, test_codes: np.nd
 
 
 def build_entry(entry: ZooEntry, data: Dataset, out: Path, seed: int = 0, log: Callable[[str], None] = print) -> dict:
-    """Train, save as float16, re-measure the shipped weights, compute maps; return the manifest row."""
+    """Train through the one pipeline with float16 weights (metrics measured on them), return the manifest row."""
     cfg = model_config_for(data, **entry.model)
-    trained = train_on(data, cfg, TrainConfig(epochs=entry.epochs, lr=entry.lr, seed=seed))
-    fp32_metrics = trained.metrics
-    meta = {**trained.meta, "about": entry.about}
-    save_model(trained.model, out, entry.name, meta, overwrite=True, dtype=torch.float16)
-    model, _ = load_model(out / f"{entry.name}.json")
-    metrics = evaluate(model, data.x_test)
-    train_codes, test_codes = encode(model, data.x_train).numpy(), encode(model, data.x_test).numpy()
-    metrics["knn5_accuracy"] = knn_accuracy(train_codes, data.y_train.numpy(), test_codes, data.y_test.numpy())
-    meta.update(metrics=metrics, fp32_metrics=fp32_metrics)
-    path = save_model(model, out, entry.name, meta, overwrite=True, dtype=torch.float16)
-    maps: dict[str, np.ndarray] = {"codes": test_codes}
-    seconds = {}
-    for method in METHODS:
-        t0 = time.perf_counter()
-        maps[method] = embed_2d(test_codes, method, seed=seed)
-        seconds[method] = round(time.perf_counter() - t0, 2)
-    save_maps(path, maps, {"dataset": data.name, "split": "test", "seconds": seconds, "seed": seed})
-    log(f"{entry.name}: test MSE {metrics['mse']:.4f} (float32 {fp32_metrics['mse']:.4f}), "
-        f"{trained.meta['train_seconds']} s on {trained.meta['train_device']}; maps {seconds}")
+
+    def knn(model, data: Dataset) -> dict[str, float]:
+        train_codes, test_codes = encode(model, data.x_train).numpy(), encode(model, data.x_test).numpy()
+        return {"knn5_accuracy": knn_accuracy(train_codes, data.y_train.numpy(), test_codes, data.y_test.numpy())}
+
+    r = train_and_save(data, cfg, TrainConfig(epochs=entry.epochs, lr=entry.lr, seed=seed), out, entry.name,
+                       dtype=torch.float16, overwrite=True, about=entry.about, extra_metrics=knn, log=log)
+    metrics, fp32 = r.metrics, r.meta["fp32_metrics"]
+    log(f"{entry.name}: test MSE {metrics['mse']:.4f} (float32 {fp32['mse']:.4f}), "
+        f"{r.meta['train_seconds']} s on {r.meta['train_device']}")
     return {
         "name": entry.name,
-        "variant": model.name,
-        "arch": model.cfg.arch,
-        "latent_dim": model.cfg.latent_dim,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "epochs": trained.meta["epochs_run"],
-        "train_seconds": trained.meta["train_seconds"],
-        "train_device": trained.meta["train_device"],
+        "variant": r.model.name,
+        "arch": r.model.cfg.arch,
+        "latent_dim": r.model.cfg.latent_dim,
+        "parameters": sum(p.numel() for p in r.model.parameters()),
+        "epochs": r.meta["epochs_run"],
+        "train_seconds": r.meta["train_seconds"],
+        "train_device": r.meta["train_device"],
         "about": entry.about,
         **{k: metrics[k] for k in ("mse", "psnr", "ssim", "knn5_accuracy")},
         "elbo": metrics.get("elbo"),
         "iw_nll": metrics.get("iw_nll"),
-        "fp32_mse": fp32_metrics["mse"],
+        "fp32_mse": fp32["mse"],
     }
 
 

@@ -6,22 +6,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from ae.catalog import VARIANT_NAMES, user_models_dir
 from ae.config import TrainConfig
+from ae.data import dataset_names
 from ae.experiment import model_config_for
 from ae.export import codes_csv, import_model_zip, model_zip
 from ae.imagegrid import tile
-from ae.jobs import TrainingJob
 from ae.manifold import pca_plane
 from ae.noise import NOISES
 from ae.registry import variants
 from ae.userdata import MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, load_csv, load_npz, load_zip
-from ui.cache import catalog, codes, uploaded_datasets
+from ui.cache import catalog, codes, job_queue, uploaded_datasets
+from ui.plots import loss_chart
 from ui.shell import ensure_shell
-from ui.state import current_dataset, current_selection
+from ui.state import browser_id, current_dataset, current_selection
 
 ensure_shell()
 
@@ -40,14 +40,21 @@ def parse_sizes(text: str, what: str) -> tuple[int, ...]:
     return sizes
 
 
-def stop_job() -> None:
-    job = st.session_state.get("train_job")
+def owner() -> str:
+    return browser_id()
+
+
+def stop_job(job_id: str) -> None:
+    queue = job_queue()
+    job = queue.jobs.get(job_id)
     if job is not None:
-        job.stop()
+        queue.stop(job)
 
 
-def clear_job() -> None:
-    st.session_state.pop("train_job", None)
+def clear_job(job_id: str) -> None:
+    job = job_queue().jobs.get(job_id)
+    if job is not None:
+        job_queue().forget(job)
 
 
 def use_model(key: str) -> None:
@@ -77,10 +84,6 @@ def start_training(data) -> None:
     """Button callback (it runs before the page, so the job exists when the page draws)."""
     ss = st.session_state
     ss.pop("train_error", None)
-    running = ss.get("train_job")
-    if running is not None and not running.state().finished:
-        ss["train_error"] = f"{running.name} is still training; one job per browser session"
-        return
     try:
         arch, variant = ss["tr_arch"], ss["tr_variant"]
         sizes = parse_sizes(ss["tr_sizes"], "channels" if arch == "conv" else "hidden sizes")
@@ -89,103 +92,131 @@ def start_training(data) -> None:
                                 params=variant_params(variant), **extra)
         tcfg = TrainConfig(epochs=int(ss["tr_epochs"]), batch_size=int(ss["tr_batch"]), lr=float(ss["tr_lr"]),
                            seed=int(ss["tr_seed"]))
-        job = TrainingJob(data, mcfg, tcfg, user_models_dir(), str(ss["tr_name"]).strip())
-    except (ValueError, FileExistsError) as e:
+        job_queue().submit(owner(), str(ss["tr_name"]).strip(), data, mcfg, tcfg, user_models_dir(),
+                           builtin=data.name in dataset_names())
+    except (ValueError, FileExistsError, RuntimeError) as e:
         ss["train_error"] = str(e)
-        return
-    ss["train_job"] = job.start()
+
+
+def show_running(job) -> None:
+    s = job.state()
+    eta = s.eta_seconds()
+    where = f" · training on {s.device}" if s.device else ""
+    st.progress(s.epoch / max(s.epochs, 1), text=f"{job.name}: epoch {s.epoch} of {s.epochs}"
+                + (f" · about {eta:.0f} s left" if eta is not None else "") + where
+                + (f" · {s.message}" if s.message else ""))
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        if len(s.history):
+            st.plotly_chart(loss_chart(s.history), key="train_chart")
+    with c2:
+        if s.preview is not None and job.preview_input is not None:
+            both = np.concatenate([job.preview_input, s.preview])
+            st.image(tile(both, nrow=len(s.preview), pad=1, scale=2), width="stretch",
+                     caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
+    st.button("Stop (keep the best weights so far)", key="train_stop", on_click=stop_job, args=(job.spec.id,),
+              type="secondary")
+
+
+def show_queued(job) -> None:
+    s = job.state()
+    wait = (f"about {s.wait_s:.0f} s until it starts (from the epochs measured on this cluster)"
+            if s.wait_s is not None else "no estimate yet: no job has finished an epoch here")
+    st.info(f"**{job.name}** is waiting for a free worker: **number {s.position or '?'} in the queue**; {wait}. "
+            "Jobs start in the order they were submitted.", icon=":material/hourglass_top:")
+    st.button("Leave the queue", key="train_leave", on_click=stop_job, args=(job.spec.id,))
 
 
 @st.fragment(run_every=1.0)
 def progress() -> None:
-    """Redrawn every second while the job runs; a full rerun when it ends puts the model in every picker."""
-    job = st.session_state.get("train_job")
-    if job is None:
-        return
-    s = job.state()
-    if s.finished:
+    """Redrawn every second while a job runs or waits; a full rerun when one ends puts the model in every picker."""
+    jobs = job_queue().jobs_of(owner())
+    shown = st.session_state.setdefault("train_live", [])
+    if any(j.spec.id in shown and j.state().finished for j in jobs):
         catalog.clear()
         st.rerun()
-    eta = s.eta_seconds()
-    st.progress(s.epoch / max(s.epochs, 1), text=f"{job.name}: epoch {s.epoch} of {s.epochs}"
-                + (f" · about {eta:.0f} s left" if eta is not None else "") + f" · training on {job.device_name}"
-                + (f" · {s.message}" if s.status == "saving" else ""))
-    c1, c2 = st.columns([3, 2])
-    with c1:
-        if len(s.history):
-            fig = go.Figure()
-            for col, dash in (("train_loss", None), ("val_loss", None), ("train_recon_loss", "dot"),
-                              ("train_reg_loss", "dash")):
-                if col in s.history and (col != "train_reg_loss" or s.history[col].abs().sum() > 0):
-                    fig.add_trace(go.Scatter(x=s.history["epoch"], y=s.history[col], name=col.replace("_", " "),
-                                             line=dict(dash=dash)))
-            fig.update_layout(height=300, xaxis_title="epoch", yaxis_title="loss per sample",
-                              margin=dict(l=10, r=10, t=20, b=10))
-            st.plotly_chart(fig, key="train_chart")
-    with c2:
-        if s.preview is not None and data.kind == "image":
-            both = np.concatenate([job.preview_input.numpy(), s.preview])
-            st.image(tile(both, nrow=len(s.preview), pad=1, scale=2), width="stretch",
-                     caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
-    st.button("Stop (keep the best weights so far)", key="train_stop", on_click=stop_job, type="secondary")
+    st.session_state["train_live"] = [j.spec.id for j in jobs if not j.state().finished]
+    for job in jobs:
+        s = job.state()
+        if s.running:
+            show_running(job)
+        elif s.status == "queued":
+            show_queued(job)
+
+
+def show_finished(job) -> None:
+    s = job.state()
+    if s.status == "failed":
+        st.error(f"**Training {job.name} failed.** {s.message}")
+        st.button("Train another", key="train_again_failed", on_click=clear_job, args=(job.spec.id,))
+        return
+    if s.status == "cancelled":
+        st.info(f"**{job.name}** left the queue; nothing was trained.")
+        st.button("Dismiss", key="train_dismiss", on_click=clear_job, args=(job.spec.id,))
+        return
+    st.success(f"**{job.name}** {'stopped early and ' if s.status == 'stopped' else ''}saved after "
+               f"{s.epoch} epochs on {s.device}: test MSE {s.metrics.get('mse', float('nan')):.4f}. "
+               "It is now in every page's model picker.")
+    b1, b2 = st.columns(2)
+    b1.button("Use it in the sidebar", key="train_use", on_click=use_model, args=(f"yours/{job.name}",))
+    b2.button("Train another", key="train_again", on_click=clear_job, args=(job.spec.id,))
+    if len(s.history):
+        st.line_chart(s.history.set_index("epoch")[[c for c in ("train_loss", "val_loss") if c in s.history]],
+                      height=220)
+
+
+def train_form(data, note: str = "") -> None:
+    st.caption(f"Train on **{data.name}** ({len(data.x_train):,} training samples of shape "
+               f"{list(data.input_shape)}; 10% held out for validation, the test split kept for the final "
+               "metrics). The defaults train a good digit model in about 15 seconds on a laptop CPU." + note)
+    image = data.kind == "image"
+    c1, c2, c3 = st.columns(3)
+    arch = c1.selectbox("Architecture", ["conv", "dense"] if image else ["dense"], key="tr_arch")
+    variant = c2.selectbox("Variant", variants(), index=variants().index("vanilla"), key="tr_variant",
+                           format_func=lambda v: VARIANT_NAMES.get(v, v))
+    latent = c3.number_input("Latent size", 1, 256, 16, key="tr_latent")
+    c4, c5, c6, c7 = st.columns(4)
+    c4.number_input("Epochs", 1, 500, 20, key="tr_epochs")
+    c5.number_input("Batch size", 8, 4096, 128, step=8, key="tr_batch")
+    c6.number_input("Learning rate", 1e-5, 1.0, 1e-3, format="%.5f", key="tr_lr")
+    c7.number_input("Seed", 0, 100_000, 0, key="tr_seed")
+    st.text_input("Conv channels (one stride-2 layer each)" if arch == "conv" else
+                  "Dense hidden sizes", "32,64" if arch == "conv" else "256,128", key="tr_sizes")
+    k1, k2, k3 = st.columns(3)
+    if variant == "denoising":
+        k1.selectbox("Noise", NOISES if image else ["gaussian", "mask"], key="tr_noise")
+        k2.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_level")
+    elif variant == "sparse":
+        mode = k1.selectbox("Sparsity", ["l1", "kl"], key="tr_sparse_mode")
+        k2.number_input("Sparsity weight", 0.0, 100.0, 0.1, format="%.4f", key="tr_sparse_w")
+        if mode == "kl":
+            k3.number_input("Target activation", 0.001, 0.999, 0.05, key="tr_sparse_t")
+    elif variant == "contractive":
+        k1.number_input("Contractive weight", 0.0, 100.0, 0.01, format="%.4f", key="tr_contractive_w")
+    elif variant in ("vae", "beta-vae"):
+        k1.number_input("beta (KL weight)", 0.0, 100.0, 1.0 if variant == "vae" else 4.0, key=f"tr_beta_{variant}")
+    st.text_input("Save as", f"my-{arch}-{variant}-{latent}", key="tr_name",
+                  help="letters, digits, '_', '-' or '.'; it must not be taken")
+    st.button("Start training", key="train_start", type="primary", on_click=start_training, args=(data,))
+    if st.session_state.get("train_error"):
+        st.error(f"**Cannot start:** {st.session_state['train_error']}")
 
 
 with tab_train:
-    job = st.session_state.get("train_job")
-    if job is not None and not job.state().finished:
+    queue = job_queue()
+    if queue.error:
+        st.error(f"**Training is unavailable right now.** {queue.error} Every other page works as usual.",
+                 icon=":material/cloud_off:")
+    jobs = queue.jobs_of(owner())
+    finished = [j for j in jobs if j.state().finished]
+    active = [j for j in jobs if not j.state().finished]
+    if finished:
+        show_finished(finished[-1])
+    if active:
         progress()
-    elif job is not None:
-        s = job.state()
-        if s.status == "failed":
-            st.error(f"**Training {job.name} failed.** {s.message}")
-        else:
-            st.success(f"**{job.name}** {'stopped early and ' if s.status == 'stopped' else ''}saved after "
-                       f"{s.epoch} epochs on {job.device_name}: test MSE {s.metrics.get('mse', float('nan')):.4f}. "
-                       "It is now in every page's model picker.")
-            key = f"yours/{job.name}"
-            b1, b2 = st.columns(2)
-            b1.button("Use it in the sidebar", key="train_use", on_click=use_model, args=(key,))
-            b2.button("Train another", key="train_again", on_click=clear_job)
-            if len(s.history):
-                st.line_chart(s.history.set_index("epoch")[[c for c in ("train_loss", "val_loss")
-                                                             if c in s.history]], height=220)
-        if s.status == "failed":
-            st.button("Train another", key="train_again_failed", on_click=clear_job)
-    else:
-        st.caption(f"Train on **{data.name}** ({len(data.x_train):,} training samples of shape "
-                   f"{list(data.input_shape)}; 10% held out for validation, the test split kept for the final "
-                   "metrics). The defaults train a good digit model in about 15 seconds on a laptop CPU.")
-        image = data.kind == "image"
-        c1, c2, c3 = st.columns(3)
-        arch = c1.selectbox("Architecture", ["conv", "dense"] if image else ["dense"], key="tr_arch")
-        variant = c2.selectbox("Variant", variants(), index=variants().index("vanilla"), key="tr_variant",
-                               format_func=lambda v: VARIANT_NAMES.get(v, v))
-        latent = c3.number_input("Latent size", 1, 256, 16, key="tr_latent")
-        c4, c5, c6, c7 = st.columns(4)
-        epochs = c4.number_input("Epochs", 1, 500, 20, key="tr_epochs")
-        batch = c5.number_input("Batch size", 8, 4096, 128, step=8, key="tr_batch")
-        lr = c6.number_input("Learning rate", 1e-5, 1.0, 1e-3, format="%.5f", key="tr_lr")
-        seed = c7.number_input("Seed", 0, 100_000, 0, key="tr_seed")
-        st.text_input("Conv channels (one stride-2 layer each)" if arch == "conv" else
-                                   "Dense hidden sizes", "32,64" if arch == "conv" else "256,128", key="tr_sizes")
-        k1, k2, k3 = st.columns(3)
-        if variant == "denoising":
-            k1.selectbox("Noise", NOISES if image else ["gaussian", "mask"], key="tr_noise")
-            k2.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_level")
-        elif variant == "sparse":
-            mode = k1.selectbox("Sparsity", ["l1", "kl"], key="tr_sparse_mode")
-            k2.number_input("Sparsity weight", 0.0, 100.0, 0.1, format="%.4f", key="tr_sparse_w")
-            if mode == "kl":
-                k3.number_input("Target activation", 0.001, 0.999, 0.05, key="tr_sparse_t")
-        elif variant == "contractive":
-            k1.number_input("Contractive weight", 0.0, 100.0, 0.01, format="%.4f", key="tr_contractive_w")
-        elif variant in ("vae", "beta-vae"):
-            k1.number_input("beta (KL weight)", 0.0, 100.0, 1.0 if variant == "vae" else 4.0, key=f"tr_beta_{variant}")
-        st.text_input("Save as", f"my-{arch}-{variant}-{latent}", key="tr_name",
-                      help="letters, digits, '_', '-' or '.'; it must not be taken")
-        st.button("Start training", key="train_start", type="primary", on_click=start_training, args=(data,))
-        if st.session_state.get("train_error"):
-            st.error(f"**Cannot start:** {st.session_state['train_error']}")
+    queued = any(j.state().status == "queued" for j in active)
+    if not queue.error and not queued and len(active) < 2 and not finished:
+        train_form(data, " A new job waits in the queue until yours ends." if active else "")
 
 with tab_data:
     st.caption(f"Upload an **.npz** (array `x` of [N,H,W], [N,H,W,C] or [N,C,H,W] images, optional labels `y`), a "

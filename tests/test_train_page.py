@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from ae.config import ModelConfig, TrainConfig
+from ae.config import ModelConfig
 from ae.data import load_dataset
 from ae.export import import_model_zip, model_zip
 from ae.io import load_model
-from ae.jobs import TrainingJob
+from ae.jobs import reserve_name
+from ae.pipeline import check_fits
 from ae.userdata import load_zip
 from tests.test_app import app
 
@@ -140,9 +141,19 @@ def test_job_refuses_bad_settings_before_starting(tmp_path):
     data = load_dataset("digits")
     cfg = ModelConfig(arch="dense", input_shape=(1, 28, 28), hidden=(8,))
     with pytest.raises(ValueError, match="the model expects"):
-        TrainingJob(data, cfg, TrainConfig(epochs=1), tmp_path, "x")
+        check_fits(cfg, data)
     with pytest.raises(ValueError, match="is not allowed"):
-        TrainingJob(data, cfg, TrainConfig(epochs=1), tmp_path, "a/b")
+        reserve_name(tmp_path, "a/b")
+    marker = reserve_name(tmp_path, "mine")
+    with pytest.raises(FileExistsError, match="being trained already"):
+        reserve_name(tmp_path, "mine")
+    marker.write_text("some-other-host:1:0")  # another machine's claim is trusted; a dead local process's is not
+    with pytest.raises(FileExistsError):
+        reserve_name(tmp_path, "mine")
+    import socket
+
+    marker.write_text(f"{socket.gethostname()}:999999999:0")
+    assert reserve_name(tmp_path, "mine") == marker
 
 
 def test_model_zip_round_trip_and_bad_zips(tmp_path):

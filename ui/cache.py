@@ -227,6 +227,15 @@ def one_class(dataset_name: str, normal: int):
 
 
 @st.cache_resource(show_spinner=False)
+def job_queue():
+    """This server process's door to the training cluster (a local Dask cluster, or $LATENT_LAB_SCHEDULER's); it
+    connects in the background, so the app opens at once and the Train page says if training is unavailable."""
+    from ae.jobs import JobQueue
+
+    return JobQueue(warm_up=not os.environ.get(WARMUP_ENV))
+
+
+@st.cache_resource(show_spinner=False)
 def uploaded_datasets() -> dict[str, Dataset]:
     """Datasets users uploaded, keyed 'NAME (upload HASH)' (the content hash keeps two uploads apart); each session
     lists the keys it uploaded, so its picker shows only its own."""

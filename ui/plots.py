@@ -6,6 +6,7 @@ import base64
 import io
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from ae.imagegrid import to_uint8
@@ -67,4 +68,17 @@ def latent_scatter(
         xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], hovermode="closest",
         images=images,  # set at once: add_layout_image re-validates the layout on every call (~10 ms each)
     )
+    return fig
+
+
+def loss_chart(history: pd.DataFrame) -> go.Figure:
+    """Train and validation loss per epoch, with the reconstruction and regulariser parts when there are any."""
+    fig = go.Figure()
+    for col, dash in (("train_loss", None), ("val_loss", None), ("train_recon_loss", "dot"),
+                      ("train_reg_loss", "dash")):
+        if col in history and (col != "train_reg_loss" or history[col].abs().sum() > 0):
+            fig.add_trace(go.Scatter(x=history["epoch"], y=history[col], name=col.replace("_", " "),
+                                     line=dict(dash=dash)))
+    fig.update_layout(height=300, xaxis_title="epoch", yaxis_title="loss per sample",
+                      margin=dict(l=10, r=10, t=20, b=10))
     return fig

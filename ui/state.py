@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
+import hashlib
+import uuid
 from dataclasses import dataclass
 
 import streamlit as st
@@ -92,3 +95,24 @@ def current_selection() -> Selection:
         st.warning(problem, icon=":material/block:")
         st.stop()
     return Selection(data=data, entry=entry, model=m, meta=meta)
+
+
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+def browser_id() -> str:
+    """Who this browser is, the same across reloads and tabs, so a reload finds its training job again.
+
+    Streamlit's XSRF cookie holds a random per-browser token (format "2|mask|token XOR mask|time": the mask changes
+    on every page load, the token does not). Where there is no cookie (AppTest, XSRF switched off) the id lives in
+    this session's state."""
+    raw = (st.context.cookies or {}).get(XSRF_COOKIE, "")
+    parts = raw.strip("\"'").split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = binascii.a2b_hex(parts[1]), binascii.a2b_hex(parts[2])
+            token = bytes(m ^ b for m, b in zip(mask * (len(masked) // max(len(mask), 1) + 1), masked))
+            return hashlib.sha256(token).hexdigest()[:16]
+        except (binascii.Error, ValueError):
+            pass
+    return st.session_state.setdefault("_browser_id", uuid.uuid4().hex[:16])

@@ -1,0 +1,129 @@
+"""The one path from configs to a saved model: fit -> evaluate -> metadata -> save -> maps.
+
+The CLI, the pretrained zoo and the Train page's jobs (on a Dask worker) all call `train_and_save`, so every model
+records the same facts and ships with the same files: NAME.safetensors, NAME.json and NAME.maps.safetensors. It
+knows nothing about who asked; callers differ only in callbacks, the weights' dtype and extra metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ae.config import ModelConfig, TrainConfig
+from ae.data import Dataset
+from ae.device import describe_device, pick_device
+from ae.embed import METHODS, embed_2d
+from ae.io import save_model
+from ae.maps import save_maps
+from ae.metrics import encode, evaluate
+from ae.models.base import Autoencoder
+from ae.registry import build_model
+from ae.train import Callback, fit
+
+ExtraMetrics = Callable[[Autoencoder, Dataset], dict[str, float]]
+
+
+@dataclass
+class Result:
+    path: Path  # the JSON
+    model: Autoencoder
+    history: pd.DataFrame
+    metrics: dict[str, float]
+    meta: dict[str, Any]
+    stopped: bool
+
+
+def check_fits(model_cfg: ModelConfig, data: Dataset) -> None:
+    """The one input-shape check, made before anything is built or queued."""
+    if tuple(model_cfg.input_shape) != tuple(data.input_shape):
+        raise ValueError(
+            f"the model expects inputs of {list(model_cfg.input_shape)} but {data.name} has {list(data.input_shape)}"
+        )
+
+
+def dataset_record(data: Dataset) -> dict[str, str]:
+    return {"name": data.name, "split": "test", "source": data.source, "kind": data.kind}
+
+
+def train_and_save(
+    data: Dataset,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    folder: str | Path,
+    name: str,
+    *,
+    callbacks: Sequence[Callback] = (),
+    should_stop: Callable[[], bool] = lambda: False,
+    dtype: torch.dtype = torch.float32,
+    overwrite: bool = False,
+    about: str = "",
+    extra_metrics: ExtraMetrics | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> Result:
+    """Train `model_cfg` on data's train split and save it (weights, JSON, maps) as `folder/name`.
+
+    Metrics are measured on the weights as saved: with dtype=float16 the model is rounded first and its float32
+    metrics are kept beside as `fp32_metrics`. A stop request (should_stop) ends training after the current batch;
+    the best weights so far are evaluated and saved, marked stopped_early.
+    """
+    check_fits(model_cfg, data)
+    device = pick_device(train_cfg.device)
+    model = build_model(model_cfg, seed=train_cfg.seed)
+
+    class Stop(Callback):
+        def should_stop(self) -> bool:
+            return should_stop()
+
+    t0 = time.perf_counter()
+    history = fit(model, data.x_train, train_cfg, callbacks=[*callbacks, Stop()])
+    seconds = time.perf_counter() - t0
+    stopped = bool(should_stop()) and len(history) < train_cfg.epochs
+    log(f"{name}: trained {len(history)} epochs in {seconds:.1f} s; measuring on the test split")
+    metrics = evaluate(model, data.x_test)
+    fp32_metrics = None
+    if dtype != torch.float32:  # measure what ships, not what was in memory
+        fp32_metrics = metrics
+        with torch.no_grad():
+            for p in model.state_dict().values():
+                p.copy_(p.to(dtype).to(p.dtype))
+        metrics = evaluate(model, data.x_test)
+    if extra_metrics is not None:
+        metrics.update(extra_metrics(model, data))
+    meta: dict[str, Any] = {
+        "dataset": dataset_record(data),
+        "train": train_cfg.to_dict(),
+        "history": history.to_dict(orient="records"),
+        "metrics": metrics,
+        "train_seconds": round(seconds, 2),
+        "train_device": describe_device(device),
+        "epochs_run": int(len(history)),
+        "stopped_early": stopped,
+        "torch": torch.__version__,
+        "about": about or f"trained in Latent Lab on {data.name}" + (" (stopped early)" if stopped else ""),
+    }
+    if fp32_metrics is not None:
+        meta["fp32_metrics"] = fp32_metrics
+    path = save_model(model, folder, name, meta, overwrite=overwrite, dtype=dtype)
+    save_maps(path, *compute_maps(model, data, seed=train_cfg.seed))
+    return Result(path=path, model=model, history=history, metrics=metrics, meta=meta, stopped=stopped)
+
+
+def compute_maps(model: Autoencoder, data: Dataset, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The test split's codes and their PCA, UMAP and t-SNE maps, with the seconds each took."""
+    codes = encode(model, data.x_test).numpy()
+    arrays: dict[str, np.ndarray] = {"codes": codes}
+    seconds: dict[str, float] = {}
+    if len(codes) >= 3:
+        for method in METHODS:
+            t0 = time.perf_counter()
+            arrays[method] = embed_2d(codes, method, seed=seed)
+            seconds[method] = round(time.perf_counter() - t0, 2)
+    return arrays, {"dataset": data.name, "split": "test", "seconds": seconds, "seed": seed}
