@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench
+.PHONY: run test lint install bench classroom
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/streamlit run app.py
+
+# A class: one app per core behind HAProxy (sticky sessions) on :8501, plus Dask workers for training.
+# Options go through ARGS, e.g. `make classroom ARGS="--apps 8 --workers 2"`; `ARGS=--help` lists them.
+classroom: $(STAMP)
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq haproxy; }
+	$(BIN)/python -m ui.classroom $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

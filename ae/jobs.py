@@ -321,7 +321,14 @@ class JobQueue:
                 self.jobs.pop(job.spec.id, None)
 
     def close(self) -> None:
+        """Stop the loop and close the client (and the local cluster it started, if any)."""
         self._closed = True
+        self._thread.join(timeout=5)
+        if self.client is not None:
+            cluster = getattr(self.client, "cluster", None)
+            self.client.close()
+            if cluster is not None:
+                cluster.close()
 
     # -- the background loop: connect, then dispatch and refresh the queue view
     def _loop(self) -> None:
