@@ -9,6 +9,7 @@ from ae.analysis import choose_images
 from ae.catalog import VARIANT_NAMES
 from ae.imagegrid import tile
 from ui.cache import catalog, model, recon_report
+from ui.images import png
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
@@ -62,7 +63,7 @@ for k in picked:
         f"{meta.get('dataset', {}).get('name', '?')}",
     })
 if grids:
-    st.image(grids, caption=captions, width=min(900, 90 * n))
+    st.image([png(g) for g in grids], caption=captions, width=min(900, 90 * n))
 
 table = pd.DataFrame(rows)
 st.subheader("Measured on the test split")

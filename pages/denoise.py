@@ -1,11 +1,11 @@
 """Denoise: corrupt test images at a chosen noise type and level and see what each model rebuilds."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from ae.imagegrid import tile
 from ae.noise import NOISES
-from ui.cache import catalog, denoise_result, model, psnr_curve
+from ui.cache import catalog, denoise_result, model, psnr_figure
+from ui.images import png
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -25,44 +25,40 @@ st.caption(f"**{entry.name}** rebuilds noisy copies of the first {MEASURED} **{d
            "compare both the noisy input and the model's output with the clean original. The denoising AE was "
            "trained on Gaussian noise at sigma 0.3; the others never saw noise.")
 
-c1, c2 = st.columns([2, 3])
-kind = c1.segmented_control("Noise", NOISES, format_func=NOISE_NAMES.get, default="gaussian", key="dn_noise",
-                            required=True)
-label = "sigma" if kind == "gaussian" else "fraction of pixels hit"
-level = c2.slider(f"Level ({label})", 0.0, 1.0 if kind != "gaussian" else 0.8, 0.3, 0.05, key="dn_level")
 
-r = denoise_result(entry.path, entry.stamp, data.name, kind, float(level), MEASURED)
-m1, m2, m3 = st.columns(3)
-m1.metric("PSNR noisy → denoised", f"{r.psnr_denoised:.2f} dB", f"{r.psnr_denoised - r.psnr_noisy:+.2f} dB",
-          help=f"noisy input: {r.psnr_noisy:.2f} dB; mean over {MEASURED} images")
-m2.metric("SSIM noisy → denoised", f"{r.ssim_denoised:.3f}", f"{r.ssim_denoised - r.ssim_noisy:+.3f}",
-          help=f"noisy input: {r.ssim_noisy:.3f}")
-m3.metric("Noisy input PSNR", f"{r.psnr_noisy:.2f} dB")
-clean = data.x_test[:SHOWN].numpy()
-st.image([tile(clean, SHOWN, 1, 3), tile(r.noisy[:SHOWN], SHOWN, 1, 3), tile(r.denoised[:SHOWN], SHOWN, 1, 3)],
-         caption=["clean", f"noisy ({NOISE_NAMES[kind]}, {level:.2f})", f"denoised by {entry.name}"],
-         width="stretch")
+@st.fragment
+def results() -> None:
+    """A fragment: moving the level reruns the results and the chart, not the page shell and sidebar."""
+    c1, c2 = st.columns([2, 3])
+    kind = c1.segmented_control("Noise", NOISES, format_func=NOISE_NAMES.get, default="gaussian", key="dn_noise",
+                                required=True)
+    label = "sigma" if kind == "gaussian" else "fraction of pixels hit"
+    level = c2.slider(f"Level ({label})", 0.0, 1.0 if kind != "gaussian" else 0.8, 0.3, 0.05, key="dn_level")
 
-st.divider()
-st.subheader("PSNR against noise level")
-compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
-default = [k for k in ("pretrained/conv-dae-16", "pretrained/conv-ae-16") if k in compatible] or [entry.key]
-picked = st.multiselect("Models", list(compatible), default=default, key="dn_models",
-                        format_func=lambda k: compatible[k].name)
-fig = go.Figure()
-baseline = None
-for k in picked:
-    e = compatible[k]
-    if model(e.path, e.stamp)[0] is None:
-        continue
-    curve = psnr_curve(e.path, e.stamp, data.name, kind, MEASURED)
-    baseline = curve
-    fig.add_trace(go.Scatter(x=curve["level"], y=curve["denoised"], mode="lines+markers", name=e.name))
-if baseline is not None:
-    fig.add_trace(go.Scatter(x=baseline["level"], y=baseline["noisy"], mode="lines", name="noisy input",
-                             line=dict(dash="dash", color="grey")))
-    fig.add_vline(x=level, line=dict(color="#d62728", width=1), annotation_text="current level")
-fig.update_layout(height=420, xaxis_title=label, yaxis_title="PSNR (dB), higher is better",
-                  margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig, key="dn_chart")
-st.caption(f"Each curve is computed once per model and noise type on {MEASURED} test images, then cached.")
+    r = denoise_result(entry.path, entry.stamp, data.name, kind, float(level), MEASURED)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("PSNR noisy → denoised", f"{r.psnr_denoised:.2f} dB", f"{r.psnr_denoised - r.psnr_noisy:+.2f} dB",
+              help=f"noisy input: {r.psnr_noisy:.2f} dB; mean over {MEASURED} images")
+    m2.metric("SSIM noisy → denoised", f"{r.ssim_denoised:.3f}", f"{r.ssim_denoised - r.ssim_noisy:+.3f}",
+              help=f"noisy input: {r.ssim_noisy:.3f}")
+    m3.metric("Noisy input PSNR", f"{r.psnr_noisy:.2f} dB")
+    clean = data.x_test[:SHOWN].numpy()
+    st.image([png(tile(clean, SHOWN, 1, 3)), png(tile(r.noisy[:SHOWN], SHOWN, 1, 3)),
+              png(tile(r.denoised[:SHOWN], SHOWN, 1, 3))],
+             caption=["clean", f"noisy ({NOISE_NAMES[kind]}, {level:.2f})", f"denoised by {entry.name}"],
+             width="stretch")
+
+    st.divider()
+    st.subheader("PSNR against noise level")
+    compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
+    default = [k for k in ("pretrained/conv-dae-16", "pretrained/conv-ae-16") if k in compatible] or [entry.key]
+    picked = st.multiselect("Models", list(compatible), default=default, key="dn_models",
+                            format_func=lambda k: compatible[k].name)
+    usable = tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
+                   if model(compatible[k].path, compatible[k].stamp)[0] is not None)
+    fig = psnr_figure(usable, data.name, kind, float(level), label, MEASURED)
+    st.plotly_chart(fig, key="dn_chart")
+    st.caption(f"Each curve is computed once per model and noise type on {MEASURED} test images, then cached.")
+
+
+results()

@@ -4,12 +4,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ae.export import png_bytes
 from ae.generate import MODES, interpolate, latent_ranges, traversal_grid
 from ae.imagegrid import tile
 from ae.metrics import mse_per_sample, reconstruct
 from ui.cache import codes, decoded, prior_samples
-from ui.images import big
+from ui.images import big, png
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -39,7 +38,9 @@ def name_of(k: int) -> str:
 
 tab_sample, tab_path, tab_walk = st.tabs(["Sample", "Interpolate", "Traverse"])
 
-with tab_sample:
+@st.fragment
+def sample_tab() -> None:
+    """Each tab is a fragment: moving a slider reruns that tab alone, not the page and the other two tabs."""
     if not model.variational:
         st.info(
             f"**{entry.name} is a plain autoencoder, so there is nothing to sample.** Its codes fill an irregular "
@@ -55,11 +56,14 @@ with tab_sample:
     s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
     if model.variational:
         samples = prior_samples(entry.path, entry.stamp, float(temp), int(seed))
-        st.image(samples, caption=f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", width=560)
-        st.download_button("Download the samples (PNG)", png_bytes(samples), f"{entry.name}-samples.png",
+        st.image(png(samples), caption=f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})",
+                 width=560)
+        st.download_button("Download the samples (PNG)", png(samples), f"{entry.name}-samples.png",
                            "image/png", key="gen_png")
 
-with tab_path:
+
+@st.fragment
+def path_tab() -> None:
     p1, p2, p3, p4 = st.columns([2, 2, 2, 2])
     how = p1.segmented_control("Endpoints", ["by index", "by class"], default="by index",
                                key="gen_pick", required=True)
@@ -94,7 +98,7 @@ with tab_path:
     st.caption(f"MSE to A's reconstruction {err_a:.4f} · to B's reconstruction {err_b:.4f}")
     path = interpolate(za, zb, np.linspace(0, 1, 11), mode)
     strip = decoded(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in path))
-    st.image(tile(strip, nrow=11, pad=1, scale=2), caption=f"the whole {mode} path, t = 0 to 1 in steps of 0.1",
+    st.image(png(tile(strip, nrow=11, pad=1, scale=2)), caption=f"the whole {mode} path, t = 0 to 1 in steps of 0.1",
              width="stretch")
     if not model.variational:
         st.caption(
@@ -103,7 +107,8 @@ with tab_path:
             "plausible images."
         )
 
-with tab_walk:
+@st.fragment
+def walk_tab() -> None:
     w1, w2 = st.columns([1, 3])
     start = int(w1.number_input("Start from image", 0, n_test - 1, 0, key="gen_start"))
     with w1:
@@ -132,6 +137,14 @@ with tab_walk:
             grid = traversal_grid(z_all[start], di, dj, np.linspace(low[di], high[di], 9),
                                   np.linspace(high[dj], low[dj], 9))
             imgs = decoded(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in grid))
-            st.image(tile(imgs, nrow=9, pad=1, scale=2), width=420,
+            st.image(png(tile(imgs, nrow=9, pad=1, scale=2)), width=420,
                      caption=f"z[{di}] from {low[di]:.1f} to {high[di]:.1f} (left to right), z[{dj}] from "
                              f"{high[dj]:.1f} to {low[dj]:.1f} (top to bottom); other dims at {name_of(start)}'s code")
+
+
+with tab_sample:
+    sample_tab()
+with tab_path:
+    path_tab()
+with tab_walk:
+    walk_tab()

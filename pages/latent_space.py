@@ -4,10 +4,10 @@ import numpy as np
 import streamlit as st
 
 from ae.analysis import recon_table
-from ae.export import codes_csv, png_bytes
+from ae.export import codes_csv
 from ae.manifold import decode_points
 from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, recon_report
-from ui.images import big, pairs
+from ui.images import big, pairs, png
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -70,7 +70,9 @@ if picked:
     if len(picked) > 48:
         st.caption(f"Showing the first 48 of {len(picked)}.")
 
-st.download_button("Download the codes and this map (CSV)", codes_csv(z, coords, labels, data.class_names, method),
+# Deferred: the CSV is built when someone clicks, not on every rerun of every student's page.
+st.download_button("Download the codes and this map (CSV)",
+                   lambda: codes_csv(z, coords, labels, data.class_names, method),
                    f"{entry.name}-{data.name}-{method}.csv", "text/csv", key="map_csv")
 
 st.divider()
@@ -103,7 +105,7 @@ def probe() -> None:
 probe()
 steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
 manifold = decoded_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
-st.image(manifold, caption=f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, {axes[1]} "
+st.image(png(manifold), caption=f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, {axes[1]} "
          "bottom to top)", width=min(720, 28 * 2 * steps))
-st.download_button("Download the grid (PNG)", png_bytes(manifold), f"{entry.name}-manifold.png", "image/png",
+st.download_button("Download the grid (PNG)", png(manifold), f"{entry.name}-manifold.png", "image/png",
                    key="map_grid_png")

@@ -52,9 +52,9 @@ captions = [
 ]
 if data.kind == "image":
     pairs(data.x_test[idx].numpy(), report.x_hat[idx], captions)
-    st.download_button("Download these pairs (PNG)", png_bytes(tile(np.concatenate([data.x_test[idx].numpy(),
-                       report.x_hat[idx]]), nrow=max(len(idx), 1), pad=1, scale=2)), "reconstructions.png",
-                       "image/png", key="rec_png")
+    st.download_button("Download these pairs (PNG)", lambda: png_bytes(tile(np.concatenate(
+                       [data.x_test[idx].numpy(), report.x_hat[idx]]), nrow=max(len(idx), 1), pad=1, scale=2)),
+                       "reconstructions.png", "image/png", key="rec_png")
 else:
     st.dataframe(recon_table(data, report, idx), key="rec_table")
     st.caption("Each row: a test sample's standardized features, its reconstruction (→), and its MSE.")

@@ -19,6 +19,7 @@ from ae.noise import NOISES
 from ae.registry import variants
 from ae.userdata import MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, load_csv, load_npz, load_zip
 from ui.cache import catalog, codes, job_queue, uploaded_datasets
+from ui.images import png
 from ui.plots import loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, current_dataset, current_selection
@@ -112,7 +113,7 @@ def show_running(job) -> None:
     with c2:
         if s.preview is not None and job.preview_input is not None:
             both = np.concatenate([job.preview_input, s.preview])
-            st.image(tile(both, nrow=len(s.preview), pad=1, scale=2), width="stretch",
+            st.image(png(tile(both, nrow=len(s.preview), pad=1, scale=2)), width="stretch",
                      caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
     st.button("Stop (keep the best weights so far)", key="train_stop", on_click=stop_job, args=(job.spec.id,),
               type="secondary")
@@ -257,7 +258,7 @@ with tab_data:
             st.success(f"**{stem}**: {len(ds.x_train):,} train / {len(ds.x_test):,} test samples of shape "
                        f"{list(ds.input_shape)}, {len(ds.class_names) or 'no'} classes.")
             if ds.kind == "image":
-                st.image(tile(ds.x_train[:32].numpy(), nrow=16, pad=1, scale=2), caption="the first 32 training "
+                st.image(png(tile(ds.x_train[:32].numpy(), nrow=16, pad=1, scale=2)), caption="the first 32 training "
                          "images", width="stretch")
             else:
                 frame = pd.DataFrame(ds.x_train[:200].numpy(), columns=ds.feature_names)
@@ -274,14 +275,14 @@ with tab_data:
 with tab_io:
     sel = current_selection()
     st.markdown(f"**{sel.entry.name}** (the sidebar's model)")
-    st.download_button("Download the model (.zip: safetensors + JSON)", model_zip(sel.entry.path),
+    st.download_button("Download the model (.zip: safetensors + JSON)", lambda: model_zip(sel.entry.path),
                        f"{sel.entry.name}.zip", "application/zip", key="io_model_zip")
     z = codes(sel.entry.path, sel.entry.stamp, data.name)
     _, coords = pca_plane(z)
     labels = data.y_test.numpy() if data.y_test is not None else None
     st.download_button(f"Download the latent codes and PCA map of the {data.name} test split (.csv)",
-                       codes_csv(z, coords, labels, data.class_names, "pca"), f"{sel.entry.name}-{data.name}-codes.csv",
-                       "text/csv", key="io_codes_csv")
+                       lambda: codes_csv(z, coords, labels, data.class_names, "pca"),
+                       f"{sel.entry.name}-{data.name}-codes.csv", "text/csv", key="io_codes_csv")
     st.divider()
     zip_up = st.file_uploader("Import a model exported from Latent Lab (.zip)", type=["zip"], key="io_model_upload")
     if zip_up is not None:

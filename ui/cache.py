@@ -157,9 +157,10 @@ def decoded_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, 
 AXES = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def map_figure(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, thumbs: bool):
-    """The latent scatter as a ready figure, so a rerun caused by any other widget costs no figure building."""
+    """The latent scatter as a ready figure, so a rerun caused by any other widget costs no figure building. Shared
+    by every session (cache_resource, never mutated): st.cache_data would unpickle and revalidate it per rerun."""
     from ui.plots import latent_scatter
 
     data, _ = dataset(dataset_name)
@@ -212,6 +213,17 @@ def psnr_curve(path: str, stamp: int, dataset_name: str, kind: str, n: int = 200
     data, _ = dataset(dataset_name)
     levels = [round(v, 2) for v in np.arange(0.0, 0.61 if kind == "gaussian" else 0.51, 0.05)]
     return curve(m, data.x_test[:n], kind, levels)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def psnr_figure(models: tuple[tuple[str, str, int], ...], dataset_name: str, kind: str, level: float, label: str,
+                n: int = 200):
+    """PSNR against noise level for (name, path, stamp) models, with a line at the current level. A shared object
+    (cache_resource): the figure is built once per view, not unpickled and revalidated on every rerun."""
+    from ui.plots import psnr_levels_chart
+
+    curves = {name: psnr_curve(path, stamp, dataset_name, kind, n) for name, path, stamp in models}
+    return psnr_levels_chart(curves, level, label)
 
 
 @st.cache_resource(max_entries=20, show_spinner=False)

@@ -82,3 +82,19 @@ def loss_chart(history: pd.DataFrame) -> go.Figure:
     fig.update_layout(height=300, xaxis_title="epoch", yaxis_title="loss per sample",
                       margin=dict(l=10, r=10, t=20, b=10))
     return fig
+
+
+def psnr_levels_chart(curves: dict[str, dict], level: float, label: str) -> go.Figure:
+    """Denoised PSNR against noise level per model, the noisy input's PSNR dashed, the current level marked."""
+    fig = go.Figure()
+    baseline = None
+    for name, curve in curves.items():
+        baseline = curve
+        fig.add_trace(go.Scatter(x=curve["level"], y=curve["denoised"], mode="lines+markers", name=name))
+    if baseline is not None:
+        fig.add_trace(go.Scatter(x=baseline["level"], y=baseline["noisy"], mode="lines", name="noisy input",
+                                 line=dict(dash="dash", color="grey")))
+        fig.add_vline(x=level, line=dict(color="#d62728", width=1), annotation_text="current level")
+    fig.update_layout(height=420, xaxis_title=label, yaxis_title="PSNR (dB), higher is better",
+                      margin=dict(l=10, r=10, t=30, b=10))
+    return fig
