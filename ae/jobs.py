@@ -159,7 +159,10 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
     progress = Progress()
     model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
-    emit(kind="start", host=socket.gethostname(), worker=worker.address, epochs=train_cfg.epochs)
+    from ae.device import describe_device, pick_device
+
+    device = f"{describe_device(pick_device(train_cfg.device))} ({socket.gethostname()})"
+    emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
     try:
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
             r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress],
@@ -441,7 +444,7 @@ class JobQueue:
         if msg.get("kind") == "start":
             seen.update(t0=msg["t"], running=True, epochs=msg.get("epochs", 0))
             if job is not None:
-                job.update(status="training", started=msg["t"], message="", device=msg.get("host", ""))
+                job.update(status="training", started=msg["t"], message="", device=msg.get("device", ""))
         elif msg.get("kind") == "epoch":
             history = pd.DataFrame(msg["history"])
             seen.update(epoch=msg["epoch"], per_epoch=(msg["t"] - seen["t0"]) / max(msg["epoch"], 1))

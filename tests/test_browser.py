@@ -183,36 +183,57 @@ def test_compare_metric_choice(page, streamlit_url):
     screenshot(page, "compare")
 
 
-def test_train_a_model_to_the_end_and_open_it_on_the_latent_page(page, streamlit_url, tmp_path_factory):
-    import os
-
-    from ae.catalog import user_models_dir
-
-    name = f"browser-{os.getpid()}"
-    target = user_models_dir()
-    open_page(page, streamlit_url)
-    open_page(page, streamlit_url, "Train")
+def fill_train_form(page, name: str, epochs: int, sizes: str) -> None:
     page.get_by_text("Start training").wait_for()
-    for key, value in (("tr_epochs", "8"), ("tr_sizes", "16,32"), ("tr_name", name)):
+    for key, value in (("tr_epochs", str(epochs)), ("tr_sizes", sizes), ("tr_name", name)):
         field = page.locator(f".st-key-{key} input").first
         field.fill(value)
         field.press("Enter")
         wait_idle(page)
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text(re.compile(rf"^{name}: epoch [2-6] of 8")).first.wait_for(timeout=90_000)
-    page.locator(".st-key-train_chart .js-plotly-plot").first.wait_for(timeout=30_000)
-    screenshot(page, "train_running")
-    page.get_by_text(re.compile(rf"{name}.* saved after 8 epochs")).wait_for(timeout=180_000)
-    assert_no_exception(page)
-    screenshot(page, "train_done")
+
+
+def test_two_students_train_at_once_queue_and_open_their_models(browser, streamlit_url):
+    """Two browsers (two students) start training; the training worker takes one job at a time, so the second sees
+    its place in the queue; a reload finds a running job again; both models end up on Latent space."""
+    import os
+
+    from ae.catalog import user_models_dir
+
+    names = [f"browser-{os.getpid()}-a", f"browser-{os.getpid()}-b"]
+    target = user_models_dir()
+    pages = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page() for _ in names]
     try:
-        page.get_by_role("button", name="Use it in the sidebar").click()
-        wait_idle(page)
-        open_page(page, streamlit_url, "Latent space")
-        page.locator('[data-testid="stPlotlyChart"]').wait_for()
-        assert name in page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
-        assert_no_exception(page)
-        screenshot(page, "latent_space_new_model")
+        for p in pages:
+            open_page(p, streamlit_url)
+            open_page(p, streamlit_url, "Train")
+        fill_train_form(pages[0], names[0], 8, "16,32")
+        pages[0].get_by_text(re.compile(rf"^{names[0]}: epoch [1-7] of 8")).first.wait_for(timeout=180_000)
+        fill_train_form(pages[1], names[1], 4, "8,16")
+        pages[1].get_by_text(re.compile(r"number 1 in the queue")).wait_for(timeout=30_000)
+        assert_no_exception(pages[1])
+        screenshot(pages[1], "train_queued")
+        pages[0].reload()  # a reload is a new Streamlit session: the browser's job is found again
+        wait_idle(pages[0])
+        open_page(pages[0], streamlit_url, "Train")
+        pages[0].get_by_text(re.compile(rf"^{names[0]}: epoch [1-8] of 8")).first.wait_for(timeout=60_000)
+        pages[0].locator(".st-key-train_chart .js-plotly-plot").first.wait_for(timeout=30_000)
+        screenshot(pages[0], "train_running")
+        for p, name, epochs in zip(pages, names, (8, 4)):
+            p.get_by_text(re.compile(rf"{name}.* saved after {epochs} epochs")).wait_for(timeout=300_000)
+            assert_no_exception(p)
+        screenshot(pages[1], "train_done")
+        for p, name in zip(pages, names):
+            p.get_by_role("button", name="Use it in the sidebar").click()
+            wait_idle(p)
+            open_page(p, streamlit_url, "Latent space")
+            p.locator('[data-testid="stPlotlyChart"]').wait_for()
+            assert name in p.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+            assert_no_exception(p)
+        screenshot(pages[1], "latent_space_new_model")
     finally:
-        for suffix in (".json", ".safetensors", ".maps.safetensors"):
-            (target / f"{name}{suffix}").unlink(missing_ok=True)
+        for p in pages:
+            p.context.close()
+        for name in names:
+            for suffix in (".json", ".safetensors", ".maps.safetensors"):
+                (target / f"{name}{suffix}").unlink(missing_ok=True)
