@@ -40,14 +40,7 @@ class ModelEntry:
     parameters: int = 0
     about: str = ""
     error: str = ""
-
-    @property
-    def stamp(self) -> int:
-        """Changes whenever the weights file does, so caches keyed on it never serve stale results."""
-        try:
-            return Path(self.path).with_suffix(".safetensors").stat().st_mtime_ns
-        except OSError:
-            return 0
+    stamp: int = 0  # the weights file's mtime when listed: caches keyed on it never serve stale results
 
     def label(self) -> str:
         if self.error:
@@ -57,10 +50,19 @@ class ModelEntry:
         return f"{self.name}{mine} · {VARIANT_NAMES.get(self.variant, self.variant)}, latent {self.latent_dim}{mse}"
 
 
+def weights_stamp(path: str) -> int:
+    """Changes whenever the weights file does (read once per listing, not on every access: a rerun reads it often)."""
+    try:
+        return Path(path).with_suffix(".safetensors").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def _entry(meta: dict, source: str) -> ModelEntry:
     key = f"{source}/{meta['name']}"
     if "error" in meta:
-        return ModelEntry(key=key, name=meta["name"], path=meta["path"], source=source, error=meta["error"])
+        return ModelEntry(key=key, name=meta["name"], path=meta["path"], source=source, error=meta["error"],
+                          stamp=weights_stamp(meta["path"]))
     m = meta["model"]
     return ModelEntry(
         key=key,
@@ -75,6 +77,7 @@ def _entry(meta: dict, source: str) -> ModelEntry:
         mse=meta.get("metrics", {}).get("mse"),
         parameters=int(meta.get("parameters", 0)),
         about=meta.get("about", ""),
+        stamp=weights_stamp(meta["path"]),
     )
 
 

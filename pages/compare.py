@@ -7,9 +7,8 @@ import streamlit as st
 
 from ae.analysis import choose_images
 from ae.catalog import VARIANT_NAMES
-from ae.imagegrid import tile
 from ui.cache import catalog, model, recon_report
-from ui.images import png
+from ui.images import show, tile_png
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
@@ -41,7 +40,7 @@ idx = choose_images(np.zeros(len(data.x_test)), n, "random", seed=int(seed))  # 
 
 rows, grids, captions = [], [], []
 if data.kind == "image":
-    grids.append(tile(data.x_test[idx].numpy(), n, 1, 3))
+    grids.append(tile_png(data.x_test[idx].numpy(), n, 1, 3))
     captions.append("originals")
 for k in picked:
     e = compatible[k]
@@ -52,7 +51,7 @@ for k in picked:
     rep = recon_report(e.path, e.stamp, data.name)
     whole = rep.summary()
     if data.kind == "image":
-        grids.append(tile(rep.x_hat[idx], n, 1, 3))
+        grids.append(tile_png(rep.x_hat[idx], n, 1, 3))
         captions.append(f"{e.name} (MSE on these: {rep.summary(idx)['mse']:.4f})")
     same_data = meta.get("dataset", {}).get("name") == data.name
     rows.append({
@@ -63,7 +62,7 @@ for k in picked:
         f"{meta.get('dataset', {}).get('name', '?')}",
     })
 if grids:
-    st.image([png(g) for g in grids], caption=captions, width=min(900, 90 * n))
+    show(grids, captions, "content")
 
 table = pd.DataFrame(rows)
 st.subheader("Measured on the test split")

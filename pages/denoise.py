@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from ae.imagegrid import tile
 from ae.noise import NOISES
 from ui.cache import catalog, denoise_result, model, psnr_figure
-from ui.images import png
+from ui.images import show, tile_png
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -43,10 +42,9 @@ def results() -> None:
               help=f"noisy input: {r.ssim_noisy:.3f}")
     m3.metric("Noisy input PSNR", f"{r.psnr_noisy:.2f} dB")
     clean = data.x_test[:SHOWN].numpy()
-    st.image([png(tile(clean, SHOWN, 1, 3)), png(tile(r.noisy[:SHOWN], SHOWN, 1, 3)),
-              png(tile(r.denoised[:SHOWN], SHOWN, 1, 3))],
-             caption=["clean", f"noisy ({NOISE_NAMES[kind]}, {level:.2f})", f"denoised by {entry.name}"],
-             width="stretch")
+    show([tile_png(clean, SHOWN, 1, 3), tile_png(r.noisy[:SHOWN], SHOWN, 1, 3),
+          tile_png(r.denoised[:SHOWN], SHOWN, 1, 3)],
+         ["clean", f"noisy ({NOISE_NAMES[kind]}, {level:.2f})", f"denoised by {entry.name}"], "stretch")
 
     st.divider()
     st.subheader("PSNR against noise level")

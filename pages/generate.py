@@ -5,10 +5,9 @@ import streamlit as st
 import torch
 
 from ae.generate import MODES, interpolate, latent_ranges, traversal_grid
-from ae.imagegrid import tile
-from ae.metrics import mse_per_sample, reconstruct
-from ui.cache import codes, decoded, prior_samples
-from ui.images import big, png
+from ae.metrics import mse_per_sample
+from ui.cache import codes, decoded, prior_samples, reconstructed
+from ui.images import big, png, show, tile_png
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -56,8 +55,7 @@ def sample_tab() -> None:
     s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
     if model.variational:
         samples = prior_samples(entry.path, entry.stamp, float(temp), int(seed))
-        st.image(png(samples), caption=f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})",
-                 width=560)
+        show(png(samples), f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", 560)
         st.download_button("Download the samples (PNG)", png(samples), f"{entry.name}-samples.png",
                            "image/png", key="gen_png")
 
@@ -85,7 +83,7 @@ def path_tab() -> None:
     za, zb = z_all[a], z_all[b]
     zt = interpolate(za, zb, [t], mode)[0]
     img_t = decoded(entry.path, entry.stamp, tuple(map(float, zt)))[0]
-    ends = reconstruct(model, data.x_test[[a, b]])
+    ends = torch.from_numpy(reconstructed(entry.path, entry.stamp, data.name, (a, b)))
     at_t = torch.from_numpy(img_t)[None]
     err_a, err_b = float(mse_per_sample(ends[:1], at_t)), float(mse_per_sample(ends[1:], at_t))
     i1, i2, i3 = st.columns(3)
@@ -98,8 +96,7 @@ def path_tab() -> None:
     st.caption(f"MSE to A's reconstruction {err_a:.4f} · to B's reconstruction {err_b:.4f}")
     path = interpolate(za, zb, np.linspace(0, 1, 11), mode)
     strip = decoded(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in path))
-    st.image(png(tile(strip, nrow=11, pad=1, scale=2)), caption=f"the whole {mode} path, t = 0 to 1 in steps of 0.1",
-             width="stretch")
+    show(tile_png(strip, nrow=11, pad=1, scale=2), f"the whole {mode} path, t = 0 to 1 in steps of 0.1", "stretch")
     if not model.variational:
         st.caption(
             "A plain autoencoder is not trained to make the space between codes meaningful, so the middle of the "
@@ -137,8 +134,8 @@ def walk_tab() -> None:
             grid = traversal_grid(z_all[start], di, dj, np.linspace(low[di], high[di], 9),
                                   np.linspace(high[dj], low[dj], 9))
             imgs = decoded(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in grid))
-            st.image(png(tile(imgs, nrow=9, pad=1, scale=2)), width=420,
-                     caption=f"z[{di}] from {low[di]:.1f} to {high[di]:.1f} (left to right), z[{dj}] from "
+            show(tile_png(imgs, nrow=9, pad=1, scale=2, width=420), width=420,
+                 caption=f"z[{di}] from {low[di]:.1f} to {high[di]:.1f} (left to right), z[{dj}] from "
                              f"{high[dj]:.1f} to {low[dj]:.1f} (top to bottom); other dims at {name_of(start)}'s code")
 
 

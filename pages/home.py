@@ -5,7 +5,7 @@ import streamlit as st
 
 from ae.catalog import VARIANT_NAMES
 from ui.cache import catalog, device_name, gallery_strip
-from ui.images import png
+from ui.images import png, show
 from ui.shell import ensure_shell
 
 ensure_shell()
@@ -57,6 +57,6 @@ for i, e in enumerate(entries):
     with cols[i % 3]:
         st.markdown(f"**{e.name}** · {VARIANT_NAMES.get(e.variant, e.variant)}, latent {e.latent_dim}")
         if strip is not None:
-            st.image(png(strip), caption="top: originals · bottom: reconstructions", width="stretch")
+            show(png(strip), "top: originals · bottom: reconstructions", "stretch")
         else:
             st.caption(f"(trained on {e.dataset}; no preview)")

@@ -5,9 +5,8 @@ import streamlit as st
 
 from ae.analysis import recon_table
 from ae.export import codes_csv
-from ae.manifold import decode_points
-from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, recon_report
-from ui.images import big, pairs, png
+from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, probe_image, recon_report
+from ui.images import big, pairs, png, show
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -97,7 +96,7 @@ def probe() -> None:
     p1, p2, p3 = st.columns([2, 2, 3])
     px = p1.slider(axes[0], x0, x1, (x0 + x1) / 2, step=(x1 - x0) / 100, key="map_probe_x", format="%.2f")
     py = p2.slider(axes[1], y0, y1, (y0 + y1) / 2, step=(y1 - y0) / 100, key="map_probe_y", format="%.2f")
-    image = decode_points(model, the_plane, np.array([[px, py]], dtype=np.float32))[0]
+    image = probe_image(entry.path, entry.stamp, data.name, method, i, j, float(px), float(py))
     with p3:
         big(image, f"decoded at ({px:.2f}, {py:.2f})")
 
@@ -105,7 +104,8 @@ def probe() -> None:
 probe()
 steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
 manifold = decoded_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
-st.image(png(manifold), caption=f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, {axes[1]} "
-         "bottom to top)", width=min(720, 28 * 2 * steps))
+shown_width = min(720, 28 * 2 * steps)
+show(png(manifold, width=shown_width), f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, "
+     f"{axes[1]} bottom to top)", shown_width)
 st.download_button("Download the grid (PNG)", png(manifold), f"{entry.name}-manifold.png", "image/png",
                    key="map_grid_png")

@@ -13,13 +13,12 @@ from ae.config import TrainConfig
 from ae.data import dataset_names
 from ae.experiment import model_config_for
 from ae.export import codes_csv, import_model_zip, model_zip
-from ae.imagegrid import tile
 from ae.manifold import pca_plane
 from ae.noise import NOISES
 from ae.registry import variants
 from ae.userdata import MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, load_csv, load_npz, load_zip
 from ui.cache import catalog, codes, job_queue, uploaded_datasets
-from ui.images import png
+from ui.images import show, tile_png
 from ui.plots import loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, current_dataset, current_selection
@@ -113,8 +112,8 @@ def show_running(job) -> None:
     with c2:
         if s.preview is not None and job.preview_input is not None:
             both = np.concatenate([job.preview_input, s.preview])
-            st.image(png(tile(both, nrow=len(s.preview), pad=1, scale=2)), width="stretch",
-                     caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
+            show(tile_png(both, nrow=len(s.preview), pad=1, scale=2), width="stretch",
+                 caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
     st.button("Stop (keep the best weights so far)", key="train_stop", on_click=stop_job, args=(job.spec.id,),
               type="secondary")
 
@@ -258,7 +257,7 @@ with tab_data:
             st.success(f"**{stem}**: {len(ds.x_train):,} train / {len(ds.x_test):,} test samples of shape "
                        f"{list(ds.input_shape)}, {len(ds.class_names) or 'no'} classes.")
             if ds.kind == "image":
-                st.image(png(tile(ds.x_train[:32].numpy(), nrow=16, pad=1, scale=2)), caption="the first 32 training "
+                show(tile_png(ds.x_train[:32].numpy(), nrow=16, pad=1, scale=2), caption="the first 32 training "
                          "images", width="stretch")
             else:
                 frame = pd.DataFrame(ds.x_train[:200].numpy(), columns=ds.feature_names)

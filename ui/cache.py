@@ -196,6 +196,26 @@ def decoded(path: str, stamp: int, z: tuple[float, ...] | tuple[tuple[float, ...
     return decode_codes(m, arr[None] if arr.ndim == 1 else arr)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def reconstructed(path: str, stamp: int, dataset_name: str, indices: tuple[int, ...]) -> np.ndarray:
+    """Reconstructions of a few test images (e.g. an interpolation's two ends), computed once per choice."""
+    from ae.metrics import reconstruct
+
+    m, _ = model(path, stamp)
+    data, _ = dataset(dataset_name)
+    return reconstruct(m, data.x_test[list(indices)]).numpy()
+
+
+@st.cache_data(max_entries=2048, show_spinner=False)
+def probe_image(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, x: float, y: float):
+    """The image decoded at one place of a decodable map; slider positions repeat, so most moves are cache hits."""
+    from ae.manifold import decode_points
+
+    m, _ = model(path, stamp)
+    p, _ = plane(path, stamp, dataset_name, method, i, j)
+    return decode_points(m, p, np.array([[x, y]], dtype=np.float32))[0]
+
+
 @st.cache_data(max_entries=64, show_spinner="Adding noise and denoising…")
 def denoise_result(path: str, stamp: int, dataset_name: str, kind: str, level: float, n: int = 200):
     from ae.denoise import denoise

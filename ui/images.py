@@ -1,7 +1,8 @@
-"""Image display helpers: originals beside reconstructions, and single large images.
+"""Image display helpers: originals beside reconstructions, single large images, tiled grids.
 
-Every picture goes to the browser as PNG bytes encoded once per content (`png`): Streamlit would otherwise
-re-encode each numpy array on every rerun, for every student.
+Every picture goes to the browser as PNG bytes made once per content and shared by every session of the process
+(`png`, `tile_png`), and st.image is told they are PNG (`show`): given numpy arrays, or PNG bytes with format
+"auto", Streamlit re-encodes each picture as JPEG on every rerun, for every student (seen with py-spy under load).
 """
 
 from __future__ import annotations
@@ -9,24 +10,22 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import streamlit as st
 
 from ae.export import png_bytes
-from ae.imagegrid import to_uint8
+from ae.imagegrid import tile, to_uint8
 
 _PNG: OrderedDict[bytes, bytes] = OrderedDict()
 _PNG_LOCK = threading.Lock()
-_PNG_MAX = 2048  # small pictures (a few KB each): the whole working set of a class fits
+_PNG_MAX = 4096  # small pictures (a few KB each): a class's whole working set fits in a few tens of MB
 
 
-def png(image: np.ndarray) -> bytes:
-    """PNG bytes of a uint8 picture ([H, W] or [H, W, 3]) or a float image ([C, H, W] in [0, 1]), memoised by
-    content, shared by every session of the process."""
+def _memo(tag: str, image: np.ndarray, make: Callable[[np.ndarray], np.ndarray]) -> bytes:
     arr = np.ascontiguousarray(image)
-    h = hashlib.blake2b(f"{arr.dtype}{arr.shape}".encode(), digest_size=16)
+    h = hashlib.blake2b(f"{tag}|{arr.dtype}|{arr.shape}".encode(), digest_size=16)
     h.update(arr.data)
     key = h.digest()
     with _PNG_LOCK:
@@ -34,12 +33,43 @@ def png(image: np.ndarray) -> bytes:
         if hit is not None:
             _PNG.move_to_end(key)
             return hit
-    data = png_bytes(arr)
+    data = png_bytes(make(arr))
     with _PNG_LOCK:
         _PNG[key] = data
         while len(_PNG) > _PNG_MAX:
             _PNG.popitem(last=False)
     return data
+
+
+def png(image: np.ndarray, scale: int = 1, width: int | None = None) -> bytes:
+    """PNG bytes of a uint8 picture ([H, W] or [H, W, 3]) or of a float image ([C, H, W] in [0, 1]) upscaled by
+    `scale`, at most `width` wide; memoised by content."""
+    if image.dtype == np.uint8 and scale == 1:
+        return _memo(f"u8,{width}", image, lambda a: fit_width(a, width))
+    return _memo(f"f{scale},{width}", image, lambda a: fit_width(to_uint8(a, scale), width))
+
+
+def fit_width(picture: np.ndarray, width: int | None) -> np.ndarray:
+    """Shrink a uint8 picture wider than `width` as Streamlit would (bilinear), once, instead of on every rerun."""
+    if width is None or picture.shape[1] <= width:
+        return picture
+    from PIL import Image
+
+    height = int(1.0 * picture.shape[0] * width / picture.shape[1])
+    return np.asarray(Image.fromarray(picture).resize((width, height), resample=Image.BILINEAR))
+
+
+def tile_png(images: np.ndarray, nrow: int, pad: int = 1, scale: int = 1, width: int | None = None) -> bytes:
+    """PNG bytes of `tile(images, ...)` at most `width` wide, memoised by the images' content (no grid is built on a
+    hit)."""
+    return _memo(f"t{nrow},{pad},{scale},{width}", np.asarray(images, dtype=np.float32),
+                 lambda a: fit_width(tile(a, nrow=nrow, pad=pad, scale=scale), width))
+
+
+def show(pictures: bytes | list[bytes], caption: str | list[str] | None = None, width: int | str = "content",
+         target=st) -> None:
+    """st.image for PNG bytes, passed through untouched (no JPEG re-encoding per rerun)."""
+    target.image(pictures, caption=caption, width=width, output_format="PNG")
 
 
 def scale_for(shape: Sequence[int], target: int = 84) -> int:
@@ -53,12 +83,15 @@ def pairs(originals: np.ndarray, recons: np.ndarray, captions: list[str], width:
         st.info("No images to show for this choice.")
         return
     s = scale_for(originals.shape, width)
-    top, bottom = to_uint8(originals, s), to_uint8(recons, s)
-    gap_shape = (2 * s, *top.shape[2:]) if top.ndim == 4 else (2 * s, top.shape[2])
-    gap = np.full(gap_shape, 90, dtype=np.uint8)
-    stacked = [png(np.concatenate([a, gap, b], axis=0)) for a, b in zip(top, bottom)]
-    st.image(stacked, caption=captions, width=width)
+
+    def stack(both: np.ndarray) -> np.ndarray:
+        top, bottom = to_uint8(both[:1], s)[0], to_uint8(both[1:], s)[0]
+        gap = np.full((2 * s, *top.shape[1:]), 90, dtype=np.uint8)
+        return np.concatenate([top, gap, bottom], axis=0)
+
+    pictures = [_memo(f"p{s}", np.stack([a, b]), stack) for a, b in zip(originals, recons)]
+    show(pictures, captions, width)
 
 
 def big(image: np.ndarray, caption: str, width: int = 168) -> None:
-    st.image(png(to_uint8(image, scale_for(image.shape, width))), caption=caption, width=width)
+    show(png(image, scale_for(image.shape, width)), caption, width)
