@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.cache import job_queue, umap_warmup
+from ui.cache import heap_settled, job_queue, umap_warmup
 from ui.state import render_sidebar
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/science:", layout="wide")
@@ -27,4 +27,5 @@ nav = st.navigation(pages)
 render_sidebar()
 umap_warmup()
 job_queue()  # training workers start with the app, in the background
+heap_settled()
 nav.run()

@@ -1,17 +1,23 @@
 """Where training runs: a Dask distributed cluster, never the web process.
 
-By default each app process starts a local cluster of worker processes (one per GPU, else one per two CPU cores),
-each running one training at a time. With LATENT_LAB_SCHEDULER=tcp://host:8786 the app joins an existing cluster
-instead: a lab of GPU machines running `dask worker tcp://host:8786 --nthreads 1 --resources train=1`.
+By default each app process starts a local cluster: a scheduler and worker processes (one per GPU, else one per
+two CPU cores), each running one training at a time. With LATENT_LAB_SCHEDULER=tcp://host:8786 the app joins an
+existing cluster instead: a lab of GPU machines running `dask worker tcp://host:8786 --nthreads 1 --resources train=1`.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
+import ctypes
 import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-import dask
-from distributed import Client, LocalCluster
+from distributed import Client
 
 SCHEDULER_ENV = "LATENT_LAB_SCHEDULER"
 THREADS_ENV = "LATENT_LAB_TORCH_THREADS"
@@ -37,8 +43,67 @@ def local_plan() -> tuple[int, int]:
     return workers, max(1, cpu_count() // (2 * workers))
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec (Linux): it gets SIGTERM when the thread that started it ends, so a server
+    killed with -9 leaves no scheduler or worker behind."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class LocalProcesses:
+    """A Dask scheduler and workers on this machine, each a `python -m distributed.cli.*` process.
+
+    Why not LocalCluster: it starts workers with multiprocessing's spawn, which re-imports the parent's __main__;
+    inside `streamlit run`, __main__ is the app script itself, so each worker would run app.py. Dask's own command
+    line tools have a __main__ of their own."""
+
+    def __init__(self, workers: int, threads: int, timeout: float = 60.0) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="latent-lab-dask-"))
+        scheduler_file = self.folder / "scheduler.json"
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",  # a killed worker fails its job
+               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+               THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        py = [sys.executable, "-m"]
+        common = ["--scheduler-file", str(scheduler_file)]
+        self.procs = [self._start(py + ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                                        "--no-dashboard", *common], env, root, "scheduler")]
+        deadline = time.time() + timeout
+        while not scheduler_file.exists():
+            if time.time() > deadline or self.procs[0].poll() is not None:
+                self.close()
+                raise ClusterUnavailable(f"the local Dask scheduler did not start (log: {self.folder})")
+            time.sleep(0.1)
+        for i in range(workers):
+            self.procs.append(self._start(py + ["distributed.cli.dask_worker", "--nthreads", "1", "--nworkers", "1",
+                                                "--resources", f"{RESOURCE}=1", "--host", "127.0.0.1",
+                                                "--no-dashboard", "--death-timeout", "60", "--name", f"train{i}",
+                                                *common], env, root, f"worker{i}"))
+        self.scheduler_file = str(scheduler_file)
+
+    def _start(self, argv: list[str], env: dict, cwd: str, name: str) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (the child owns it)
+        return subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+
+    def close(self) -> None:
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+
+
 def connect(address: str | None = None, timeout: float = 5.0) -> Client:
-    """A client of the cluster named by `address` or $LATENT_LAB_SCHEDULER, else of a new local cluster."""
+    """A client of the cluster named by `address` or $LATENT_LAB_SCHEDULER, else of new local processes (closed
+    with the client: see `close`)."""
     address = address or os.environ.get(SCHEDULER_ENV) or None
     if address:
         try:
@@ -48,12 +113,19 @@ def connect(address: str | None = None, timeout: float = 5.0) -> Client:
                 f"the training cluster at {address} cannot be reached ({e.__class__.__name__}: {e}). "
                 f"Check that `dask scheduler` runs there, or unset {SCHEDULER_ENV} to train on this machine."
             ) from e
-    workers, threads = local_plan()
-    # A worker killed mid-run fails its job (the page says so) instead of silently training it again elsewhere.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, resources={RESOURCE: 1},
-            dashboard_address=":0", silence_logs=logging.ERROR,
-            env={THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads)},
-        )
-    return Client(cluster, set_as_default=False)
+    local = LocalProcesses(*local_plan())
+    try:
+        client = Client(scheduler_file=local.scheduler_file, timeout=30, set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        local.close()
+        raise ClusterUnavailable(f"the local Dask cluster did not answer ({e}); logs in {local.folder}") from e
+    client.latent_lab_local = local
+    return client
+
+
+def close(client: Client) -> None:
+    """Close a client from `connect`, and the local processes it started."""
+    local = getattr(client, "latent_lab_local", None)
+    client.close()
+    if local is not None:
+        local.close()

@@ -15,6 +15,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
@@ -328,10 +329,9 @@ class JobQueue:
         self._closed = True
         self._thread.join(timeout=5)
         if self.client is not None:
-            cluster = getattr(self.client, "cluster", None)
-            self.client.close()
-            if cluster is not None:
-                cluster.close()
+            from ae.cluster import close
+
+            close(self.client)
 
     # -- the background loop: connect, then dispatch and refresh the queue view
     def _loop(self) -> None:
@@ -343,6 +343,8 @@ class JobQueue:
             self._ready.set()
             return
         self._ready.set()
+        with contextlib.suppress(Exception):  # a cluster without workers yet still queues jobs
+            self.client.wait_for_workers(1, timeout=60)
         if self.warm_up:
             self._warm_up_workers()
         while not self._closed:

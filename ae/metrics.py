@@ -50,8 +50,13 @@ def psnr_per_sample(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.
 
 
 def ssim_per_sample(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-    """Structural similarity per image ([N, C, H, W] in [0, 1]) with scikit-image's implementation: [N]."""
-    from skimage.metrics import structural_similarity
+    """Structural similarity per image ([N, C, H, W] in [0, 1]): [N].
+
+    scikit-image's `structural_similarity` (Wang et al. 2004; its defaults: 7x7 uniform window, sample covariance,
+    K1 0.01, K2 0.03, data range 1, channels averaged), computed for the whole batch with one filter call per moment
+    instead of one Python call per image: the same numbers (tests compare them), ~30x faster, so a class moving the
+    Denoise slider does not wait on it."""
+    from scipy.ndimage import uniform_filter
 
     if x.ndim != 4:
         raise ValueError("SSIM is defined for images [N, C, H, W]")
@@ -60,8 +65,20 @@ def ssim_per_sample(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     if win < 3:
         raise ValueError(f"images of {x.shape[-2]}x{x.shape[-1]} are too small for SSIM")
     a, b = x.numpy().astype(np.float64), x_hat.clamp(0, 1).numpy().astype(np.float64)
-    vals = [structural_similarity(a[i], b[i], data_range=1.0, channel_axis=0, win_size=win) for i in range(len(a))]
-    return torch.tensor(vals, dtype=torch.float32)
+    size = (1, 1, win, win)
+
+    def mean(v: np.ndarray) -> np.ndarray:
+        return uniform_filter(v, size=size)
+
+    ux, uy = mean(a), mean(b)
+    cov_norm = win * win / (win * win - 1.0)
+    vx, vy = cov_norm * (mean(a * a) - ux * ux), cov_norm * (mean(b * b) - uy * uy)
+    vxy = cov_norm * (mean(a * b) - ux * uy)
+    c1, c2 = 0.01**2, 0.03**2
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    pad = (win - 1) // 2
+    per_channel = s[:, :, pad : s.shape[2] - pad, pad : s.shape[3] - pad].mean(axis=(2, 3))
+    return torch.from_numpy(per_channel.mean(axis=1)).float()
 
 
 def _require_variational(model: Autoencoder) -> None:

@@ -66,3 +66,16 @@ def test_evaluate_reports_what_applies(mnist5k):
     assert set(evaluate(tab, torch.randn(10, 5))) == {"n", "mse"}
     with pytest.raises(ValueError, match="has no ELBO: it is not variational"):
         elbo_per_sample(ae16, mnist5k.x_test[:2])
+
+
+def test_batched_ssim_equals_scikit_image_per_image():
+    from skimage.metrics import structural_similarity
+
+    gen = torch.Generator().manual_seed(0)
+    for shape in ((5, 1, 28, 28), (3, 3, 8, 8), (2, 1, 5, 9)):
+        x = torch.rand(shape, generator=gen)
+        y = (x + 0.2 * torch.randn(shape, generator=gen)).clamp(0, 1)
+        win = min(7, min(shape[-2:]) if min(shape[-2:]) % 2 else min(shape[-2:]) - 1)
+        expected = [structural_similarity(x[i].double().numpy(), y[i].double().numpy(), data_range=1.0,
+                                          channel_axis=0, win_size=win) for i in range(shape[0])]
+        assert ssim_per_sample(x, y).tolist() == pytest.approx(expected, abs=1e-6)

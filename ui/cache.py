@@ -7,6 +7,7 @@ results.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -102,12 +103,36 @@ def latent_map(path: str, stamp: int, dataset_name: str, method: str) -> tuple[n
     return coords, f"computed here in {time.perf_counter() - t0:.1f} s, cached for the next visit"
 
 
+def settle_heap() -> None:
+    """Collect, then move every object alive now (torch, plotly, umap, numba and their modules: millions) into
+    Python's permanent generation. Without it the automatic full collection walks them all, 0.4-0.5 s with the GIL
+    held every 10-20 s under a class's load (measured with gc.callbacks), and every session waits."""
+    gc.collect()
+    gc.freeze()
+
+
+@st.cache_resource(show_spinner=False)
+def heap_settled() -> bool:
+    """Once per server, at the first run: import what the pages will use, then settle the heap."""
+    import plotly.graph_objects  # noqa: F401
+    import skimage.metrics  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+
+    settle_heap()
+    return True
+
+
+def _warm_up_and_settle() -> None:
+    warm_up_umap()
+    settle_heap()  # umap and numba's compiled code are now in the heap too
+
+
 @st.cache_resource(show_spinner=False)
 def umap_warmup() -> threading.Thread | None:
     """Compile UMAP's numba code in a background thread at start (~30 s once), so the first live map is quick."""
     if os.environ.get(WARMUP_ENV):
         return None
-    thread = threading.Thread(target=warm_up_umap, name="umap-warmup", daemon=True)
+    thread = threading.Thread(target=_warm_up_and_settle, name="umap-warmup", daemon=True)
     thread.start()
     return thread
 
