@@ -343,7 +343,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="first app's port on 127.0.0.1, app i gets app-port + i - 1; 0 picks free ports "
                         "(default: %(default)s)")
     p.add_argument("--scheduler-port", type=int, default=8786,
-                   help="port of the Dask scheduler started here (default: %(default)s)")
+                   help="port of the Dask scheduler started here; 0 picks a free one (default: %(default)s)")
     p.add_argument("--scheduler", default=None,
                    help="tcp://host:port of an existing Dask cluster, to start no scheduler and no workers "
                         "(default: none, start them here)")
@@ -383,6 +383,8 @@ def make_plan(a: argparse.Namespace, cores: int, gpus: list[str]) -> Plan:
         why = "the existing cluster's" + ("; --workers ignored" if a.workers else "")
         scheduler, sched, workers = a.scheduler, [], []
     else:
+        if a.scheduler_port == 0:  # the workers and apps must be told the port, so pick it now
+            a.scheduler_port = free_ports(1)[0]
         scheduler = f"tcp://127.0.0.1:{a.scheduler_port}"
         n, why = (a.workers, "as asked") if a.workers else default_workers(cores, gpus)
         threads = worker_threads(cores, n)
