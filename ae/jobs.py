@@ -39,7 +39,7 @@ TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
 QUEUE_KEY = ["latent-lab", "queue"]
 QUEUE_LOCK = "latent-lab-queue-lock"
-HEARTBEAT_S = 15.0  # a process silent this long has stopped; its queued jobs are dropped
+HEARTBEAT_S = 90.0  # a process silent this long has stopped; its queued jobs are dropped (> the lock's 30 s lease)
 PREVIEW = 8
 FILES = (".safetensors", ".maps.safetensors", ".json")  # written in this order: the JSON makes the model visible
 
@@ -155,8 +155,6 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
             emit(kind="epoch", epoch=len(history), history=history.to_dict(orient="records"),
                  preview=None if rec is None else (rec.astype(np.float16).tobytes(), list(rec.shape)))
 
-            if len(history) == spec.train.get("epochs"):
-                emit(kind="saving")
 
     progress = Progress()
     model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
@@ -167,11 +165,11 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
             r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress],
-                               should_stop=stop_flag.is_set)
+                               should_stop=stop_flag.is_set, log=lambda _: emit(kind="saving"))
             files = {suffix: Path(tmp, spec.name + suffix).read_bytes() for suffix in FILES}
     finally:
         done.set()
-    emit(kind="saved")
+        emit(kind="saved")  # also on failure: other app processes stop counting this job as running
     return {"files": files, "metrics": r.metrics, "stopped": r.stopped, "epochs": int(len(r.history)),
             "device": r.meta["train_device"], "history": r.meta["history"]}
 
@@ -205,7 +203,11 @@ def reserve_name(folder: Path, name: str) -> Path:
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            if _owner_alive(marker.read_text(errors="replace")):
+            try:
+                holder = marker.read_text(errors="replace")
+            except FileNotFoundError:
+                continue  # released meanwhile: try again
+            if _owner_alive(holder):
                 raise FileExistsError(f"a model named {name!r} is being trained already; choose another name") from None
             marker.unlink(missing_ok=True)
             continue
@@ -249,6 +251,14 @@ class Job:
             for k, v in kw.items():
                 setattr(self._state, k, v)
 
+    def transition(self, old: str, new: str) -> bool:
+        """Move from `old` to `new` only if still in `old` (Stop and the dispatcher may race for a queued job)."""
+        with self.lock:
+            if self._state.status != old:
+                return False
+            self._state.status = new
+            return True
+
 
 class JobQueue:
     """This app process's door to the cluster: submit, watch, stop. Shared by every session of the process."""
@@ -267,6 +277,7 @@ class JobQueue:
         self._seen: dict[str, dict] = {}  # every job's latest progress, from any app process (for wait estimates)
         self._slots = 0
         self._closed = False
+        self._qlock = None  # one distributed Lock for the life of the client (each new one starts a lease timer)
         self._thread = threading.Thread(target=self._loop, name="latent-lab-jobs", daemon=True)
         self._thread.start()
 
@@ -283,6 +294,8 @@ class JobQueue:
         """Queue a job; raises QueueFull, FileExistsError or ValueError with a message for the page."""
         from ae.pipeline import check_fits
 
+        if not self.wait_ready(30) or self.client is None:
+            raise RuntimeError(self.error or "the training cluster is still starting; try again in a few seconds")
         if self.error:
             raise RuntimeError(self.error)
         check_fits(model_cfg, data)
@@ -298,8 +311,7 @@ class JobQueue:
             job = Job(spec, Path(folder), None if builtin else data, preview, reservation)
             self.jobs[spec.id] = job
         try:
-            self._global(lambda q: q.append({"id": spec.id, "client": self.client.id, "epochs": job.state().epochs,
-                                             "t": spec.submitted}))
+            self._global(lambda q, _: q.append(self._entry(job)))
         except Exception as e:
             self._finish(job, "failed", f"the job could not be queued ({e.__class__.__name__}: {e})")
             raise RuntimeError(f"the job could not be queued: {e}") from e
@@ -310,8 +322,8 @@ class JobQueue:
         """Queued: leave the queue. Running: end after the current batch and save the best weights so far."""
         s = job.state()
         if s.status == "queued":
-            self._global(lambda q: q.__setitem__(slice(None), [e for e in q if e["id"] != job.spec.id]))
-            if job.future is None:
+            self._global(lambda q, _: q.__setitem__(slice(None), [e for e in q if e["id"] != job.spec.id]))
+            if job.transition("queued", "cancelled"):
                 self._finish(job, "cancelled", "taken out of the queue")
                 return
         from distributed import Event
@@ -374,39 +386,76 @@ class JobQueue:
         Lock; returns the new queue. Every call also refreshes this process's heartbeat."""
         from distributed import Lock
 
-        with Lock(QUEUE_LOCK, scheduler_rpc=self.client.scheduler, loop=self.client.loop):
-            state = self.client.get_metadata(QUEUE_KEY, default=None) or {"queue": [], "alive": {}}
+        if self._qlock is None:
+            self._qlock = Lock(QUEUE_LOCK, scheduler_rpc=self.client.scheduler, loop=self.client.loop)
+        with self._qlock:
+            state = self.client.get_metadata(QUEUE_KEY, default=None) or {}
+            state.setdefault("queue", [])
+            state.setdefault("alive", {})
+            state.setdefault("starting", {})
             now = time.time()
             state["alive"][self.client.id] = now
             state["alive"] = {c: t for c, t in state["alive"].items() if now - t < HEARTBEAT_S}
             state["queue"] = [e for e in state["queue"] if e["client"] in state["alive"]]
-            change(state["queue"])
+            # handed to Dask but not yet seen running: they hold a worker too (for a minute at most)
+            state["starting"] = {k: t for k, t in state["starting"].items() if now - t < 60}
+            change(state["queue"], state["starting"])
             self.client.set_metadata(QUEUE_KEY, state)
             return list(state["queue"])
+
+    def _entry(self, job: Job) -> dict:
+        return {"id": job.spec.id, "owner": job.spec.owner, "client": self.client.id,
+                "epochs": job.state().epochs, "t": job.spec.submitted}
 
     def _dispatch(self) -> None:
         info = self.client.scheduler_info(n_workers=-1)
         slots = sum(int(w.get("resources", {}).get("train", 0)) for w in info["workers"].values())
-        busy = sum(1 for keys in self.client.processing().values() for k in keys if str(k).startswith(KEY_PREFIX))
+        running = {str(k).removeprefix(KEY_PREFIX) for keys in self.client.processing().values() for k in keys
+                   if str(k).startswith(KEY_PREFIX)}
+        warming = sum(1 for keys in self.client.processing().values() for k in keys
+                      if str(k).startswith("latent-lab-warmup-"))
         to_start: list[Job] = []
 
-        def take(q: list[dict]) -> None:
-            free = slots - busy
-            while q and free > 0 and q[0]["client"] == self.client.id:
-                e = q.pop(0)
+        def take(q: list[dict], starting: dict) -> None:
+            listed = {e["id"] for e in q}
+            with self._lock:  # our queued jobs the queue lost (a scheduler restart, a long pause): back in order
+                lost = [j for j in self.jobs.values() if j.state().status == "queued" and j.spec.id not in listed]
+            for job in sorted(lost, key=lambda j: j.spec.submitted):
+                q.append(self._entry(job))
+            q.sort(key=lambda e: e["t"])
+            for k in list(starting):
+                if k in running:
+                    del starting[k]
+            free = slots - len(running | set(starting)) - warming
+            busy_owners = {j.spec.owner for j in self.jobs.values() if j.state().running}
+            i = 0
+            while i < len(q) and free > 0:
+                e = q[i]
+                if e["client"] != self.client.id:
+                    break  # the head belongs to another app process: it starts it on its next pass
+                if e.get("owner") in busy_owners:
+                    i += 1  # one running job per browser: its next one waits without holding up the others
+                    continue
+                q.pop(i)
                 job = self.jobs.get(e["id"])
-                if job is not None and job.state().status == "queued":
+                if job is not None and job.transition("queued", "starting"):
                     to_start.append(job)
+                    starting[job.spec.id] = time.time()
+                    busy_owners.add(job.spec.owner)
                     free -= 1
 
         self._queue_view = self._global(take)
         self._slots = slots
         for job in to_start:
-            self._start(job)
+            try:
+                self._start(job)
+            except Exception as e:  # never leave a job 'starting' with nothing behind it
+                self._finish(job, "failed", f"the job could not be handed to the cluster ({e.__class__.__name__}: "
+                                            f"{e})")
         self._update_positions()
 
     def _start(self, job: Job) -> None:
-        job.update(status="starting", message="starting on a worker", position=0, wait_s=None)
+        job.update(message="starting on a worker", position=0, wait_s=None)
         args = [job.spec]
         if job.data is not None:
             args.append(self.client.scatter(job.data, direct=False))
@@ -417,11 +466,12 @@ class JobQueue:
     def _update_positions(self) -> None:
         view = self._queue_view
         running_left = []
-        per_epoch = [s["per_epoch"] for s in self._seen.values() if s.get("per_epoch")]
-        saving = [s["saving_s"] for s in self._seen.values() if s.get("saving_s") is not None]
+        seen = list(self._seen.values())  # filled by the client's thread meanwhile
+        per_epoch = [s["per_epoch"] for s in seen if s.get("per_epoch")]
+        saving = [s["saving_s"] for s in seen if s.get("saving_s") is not None]
         typical = float(np.median(per_epoch)) if per_epoch else None
         typical_save = float(np.median(saving)) if saving else 5.0
-        for s in self._seen.values():
+        for s in seen:
             if s.get("running") and s.get("per_epoch"):
                 left = s["per_epoch"] * max(0, s["epochs"] - s["epoch"])
                 if s.get("saving_since"):
@@ -502,6 +552,7 @@ class JobQueue:
             return
         job.update(metrics=result["metrics"], epoch=result["epochs"], device=result["device"],
                    history=pd.DataFrame(result["history"]), saved_path=str(job.folder / f"{job.name}.json"))
+        job.future = None  # let the worker forget the result's bytes
         self._finish(job, "stopped" if result["stopped"] else "done", f"saved as {job.name}")
 
     def _finish(self, job: Job, status: str, message: str) -> None:

@@ -48,7 +48,10 @@ def stop_job(job_id: str) -> None:
     queue = job_queue()
     job = queue.jobs.get(job_id)
     if job is not None:
-        queue.stop(job)
+        try:
+            queue.stop(job)
+        except Exception as e:  # the cluster went away mid-call: say so, never a trace
+            st.session_state["train_error"] = f"could not reach the training cluster to stop {job.name}: {e}"
 
 
 def clear_job(job_id: str) -> None:
@@ -131,11 +134,11 @@ def show_queued(job) -> None:
 def progress() -> None:
     """Redrawn every second while a job runs or waits; a full rerun when one ends puts the model in every picker."""
     jobs = job_queue().jobs_of(owner())
-    shown = st.session_state.setdefault("train_live", [])
-    if any(j.spec.id in shown and j.state().finished for j in jobs):
+    shown = st.session_state.get("train_live", [])
+    st.session_state["train_live"] = [j.spec.id for j in jobs if not j.state().finished]
+    if any(j.spec.id in shown and j.state().finished for j in jobs):  # once per ending, then the list is updated
         catalog.clear()
         st.rerun()
-    st.session_state["train_live"] = [j.spec.id for j in jobs if not j.state().finished]
     for job in jobs:
         s = job.state()
         if s.running:
