@@ -311,7 +311,7 @@ class JobQueue:
             job = Job(spec, Path(folder), None if builtin else data, preview, reservation)
             self.jobs[spec.id] = job
         try:
-            self._global(lambda q, _: q.append(self._entry(job)))
+            self._queue_view = self._global(lambda q, _: q.append(self._entry(job)))
         except Exception as e:
             self._finish(job, "failed", f"the job could not be queued ({e.__class__.__name__}: {e})")
             raise RuntimeError(f"the job could not be queued: {e}") from e
@@ -400,6 +400,8 @@ class JobQueue:
             # handed to Dask but not yet seen running: they hold a worker too (for a minute at most)
             state["starting"] = {k: t for k, t in state["starting"].items() if now - t < 60}
             change(state["queue"], state["starting"])
+            ids: set[str] = set()  # a job submitted while the dispatcher re-lists lost jobs must appear once
+            state["queue"] = [e for e in state["queue"] if not (e["id"] in ids or ids.add(e["id"]))]
             self.client.set_metadata(QUEUE_KEY, state)
             return list(state["queue"])
 

@@ -87,8 +87,7 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, mnist5k, t
         queue.submit("ann", "a3", mnist5k, cfg, TrainConfig(epochs=1), tmp_path)
     with pytest.raises(FileExistsError, match="being trained already"):
         queue.submit("dan", "b1", mnist5k, cfg, TrainConfig(epochs=1), tmp_path)
-    wait_until(lambda: b.state().position == 1)
-    assert (c.state().position, a2.state().position) == (2, 3)
+    wait_until(lambda: (b.state().position, c.state().position, a2.state().position) == (1, 2, 3))
     started = {}
 
     def all_done() -> bool:
