@@ -37,6 +37,7 @@ from ae.io import _atomic_write, check_name, paths
 
 TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
+WARMUP_PREFIX = "latent-lab-warmup-"  # UMAP compile tasks: they hold a worker's train slot while they run
 QUEUE_KEY = ["latent-lab", "queue"]
 QUEUE_LOCK = "latent-lab-queue-lock"
 HEARTBEAT_S = 90.0  # a process silent this long has stopped; its queued jobs are dropped (> the lock's 30 s lease)
@@ -376,7 +377,7 @@ class JobQueue:
 
         try:
             for addr in self.client.scheduler_info(n_workers=-1)["workers"]:
-                fire_and_forget(self.client.submit(warm_up_umap, key=f"latent-lab-warmup-{addr}", workers=[addr],
+                fire_and_forget(self.client.submit(warm_up_umap, key=f"{WARMUP_PREFIX}{addr}", workers=[addr],
                                                    pure=False, resources={"train": 1}))
         except Exception:
             pass
@@ -412,10 +413,9 @@ class JobQueue:
     def _dispatch(self) -> None:
         info = self.client.scheduler_info(n_workers=-1)
         slots = sum(int(w.get("resources", {}).get("train", 0)) for w in info["workers"].values())
-        running = {str(k).removeprefix(KEY_PREFIX) for keys in self.client.processing().values() for k in keys
-                   if str(k).startswith(KEY_PREFIX)}
-        warming = sum(1 for keys in self.client.processing().values() for k in keys
-                      if str(k).startswith("latent-lab-warmup-"))
+        keys = [str(k) for ks in self.client.processing().values() for k in ks]  # one round trip, not two
+        running = {k.removeprefix(KEY_PREFIX) for k in keys if k.startswith(KEY_PREFIX)}
+        warming = sum(1 for k in keys if k.startswith(WARMUP_PREFIX))
         to_start: list[Job] = []
 
         def take(q: list[dict], starting: dict) -> None:
