@@ -36,11 +36,14 @@ class TqdmProgress:
 
 
 def parse_params(items: list[str]) -> dict[str, object]:
-    """--param key=value pairs; values parse as JSON when they can (numbers), else stay strings."""
+    """--param key=value pairs; values parse as JSON when they can (numbers), else stay strings. Their types are
+    checked against the variant's knobs when the model is built (`beta=big` is refused there, in words)."""
+    from ae.errors import InputError
+
     out: dict[str, object] = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"--param takes key=value, got {item!r}")
+            raise InputError(f"--param takes key=value, got {item!r}")
         k, v = item.split("=", 1)
         try:
             out[k] = json.loads(v)
@@ -53,10 +56,14 @@ def cmd_train(a: argparse.Namespace) -> int:
     from ae.config import TrainConfig
     from ae.data import load_dataset
     from ae.experiment import model_config_for
-    from ae.io import check_name
-    from ae.pipeline import train_and_save
+    from ae.io import check_folder, check_name, clean_stale, ensure_free
+    from ae.pipeline import preflight, train_and_save
 
     name = check_name(a.name or f"{a.arch}-{a.variant}-{a.latent}")
+    check_folder(a.out)  # before any work: a clash found after training would throw the training away
+    clean_stale(a.out)
+    if not a.overwrite:
+        ensure_free(a.out, name)
     data = load_dataset(a.dataset)
     extra = {}
     if a.hidden:
@@ -69,9 +76,12 @@ def cmd_train(a: argparse.Namespace) -> int:
                             **extra)
     tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, seed=a.seed,
                        device=a.device)
+    preflight(mcfg, tcfg, data)
     bar = TqdmProgress(a.epochs)
-    r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite)
-    bar.bar.close()
+    try:
+        r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite)
+    finally:
+        bar.bar.close()  # an error message then starts on its own line, not after the bar
     print(f"saved {r.path} with its maps ({r.meta['train_seconds']} s on {r.meta['train_device']})")
     print(format_metrics(r.metrics))
     return 0
@@ -161,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     try:
         return a.fn(a)
-    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was saved", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, RuntimeError, MemoryError) as err:  # InputError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
 

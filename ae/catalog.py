@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ae.io import list_models
+from ae.io import clean_stale, list_models
 from ae.zoo import ZOO, ZOO_DIR
 
 MODELS_ENV = "LATENT_LAB_MODELS"
@@ -59,11 +59,20 @@ def weights_stamp(path: str) -> int:
 
 
 def _entry(meta: dict, source: str) -> ModelEntry:
+    """One row of the catalog; a file that read_meta let through but still cannot be shown is one error row."""
     key = f"{source}/{meta['name']}"
-    if "error" in meta:
-        return ModelEntry(key=key, name=meta["name"], path=meta["path"], source=source, error=meta["error"],
-                          stamp=weights_stamp(meta["path"]))
+    if "error" not in meta:
+        try:
+            return _readable_entry(meta, source, key)
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            meta = {**meta, "error": f"its JSON cannot be shown ({e.__class__.__name__}: {e})"}
+    return ModelEntry(key=key, name=meta["name"], path=meta["path"], source=source, error=meta["error"],
+                      stamp=weights_stamp(meta["path"]))
+
+
+def _readable_entry(meta: dict, source: str, key: str) -> ModelEntry:
     m = meta["model"]
+    mse = meta.get("metrics", {}).get("mse")
     return ModelEntry(
         key=key,
         name=meta["name"],
@@ -74,17 +83,24 @@ def _entry(meta: dict, source: str) -> ModelEntry:
         latent_dim=int(m.get("latent_dim", 0)),
         input_shape=tuple(m.get("input_shape", ())),
         dataset=meta.get("dataset", {}).get("name", ""),
-        mse=meta.get("metrics", {}).get("mse"),
+        mse=None if mse is None else float(mse),
         parameters=int(meta.get("parameters", 0)),
         about=meta.get("about", ""),
         stamp=weights_stamp(meta["path"]),
     )
 
 
+_cleaned: set[Path] = set()
+
+
 def list_catalog() -> list[ModelEntry]:
-    """Shipped models in zoo order, then the user's models by name."""
+    """Shipped models in zoo order, then the user's models by name. The first listing of a folder in a process
+    clears what killed saves left there (ae.io.clean_stale)."""
+    mine_dir = user_models_dir()
+    if mine_dir not in _cleaned:
+        _cleaned.add(mine_dir)
+        clean_stale(mine_dir)
     order = {e.name: i for i, e in enumerate(ZOO)}
     shipped = sorted((_entry(m, "pretrained") for m in list_models(ZOO_DIR)), key=lambda e: order.get(e.name, 99))
-    mine_dir = user_models_dir()
     mine = [_entry(m, "yours") for m in list_models(mine_dir)] if mine_dir.is_dir() else []
     return shipped + mine

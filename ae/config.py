@@ -6,21 +6,63 @@ typo in a config file is an error instead of a silently ignored setting.
 
 from __future__ import annotations
 
+import math
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
+
+from ae.errors import InputError
 
 T = TypeVar("T")
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build dataclass `cls` from `data`, naming any key it does not know."""
+    """Build dataclass `cls` from `data`, naming any key it does not know and any value of the wrong type.
+
+    Values come from JSON files and `--param key=value`, so "high" for a float, [1, 2] for a level or NaN for a
+    weight must be refused here, in words, rather than fail later as a TypeError or a diverged training run.
+    """
     if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
+        raise InputError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    return cls(**data)
+        raise InputError(f"unknown {cls.__name__} keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    hints = typing.get_type_hints(cls)
+    try:
+        return cls(**{k: _checked(k, v, hints.get(k, Any)) for k, v in data.items()})
+    except InputError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise InputError(str(e)) from e
+
+
+def _checked(key: str, value: Any, hint: Any) -> Any:
+    """`value` if it is what `hint` (float, int, str, bool, tuple[int, ...], dict) asks for; else InputError."""
+    origin = typing.get_origin(hint) or hint
+    if hint is Any:
+        return value
+    if origin is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{key} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise InputError(f"{key} must be a finite number, got {value!r}")
+        return float(value)
+    if origin is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{key} must be a whole number, got {value!r}")
+        return value
+    if origin in (str, bool) and not isinstance(value, origin):
+        raise InputError(f"{key} must be {'text' if origin is str else 'true or false'}, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise InputError(f"{key} must be a list of whole numbers, got {value!r}")
+        return tuple(_checked(key, v, int) for v in value)
+    if origin is dict and not isinstance(value, dict):
+        raise InputError(f"{key} must be a JSON object, got {value!r}")
+    return value
 
 
 @dataclass
@@ -45,16 +87,16 @@ class ModelConfig:
         self.hidden = tuple(int(h) for h in self.hidden)
         self.channels = tuple(int(c) for c in self.channels)
         if len(self.input_shape) not in (1, 3) or min(self.input_shape) < 1:
-            raise ValueError(f"input_shape must be [C, H, W] or [D] with positive sizes, got {list(self.input_shape)}")
+            raise InputError(f"input_shape must be [C, H, W] or [D] with positive sizes, got {list(self.input_shape)}")
         if not 1 <= int(self.latent_dim) <= 4096:
-            raise ValueError(f"latent_dim must be between 1 and 4096, got {self.latent_dim}")
+            raise InputError(f"latent_dim must be between 1 and 4096, got {self.latent_dim}")
         self.latent_dim = int(self.latent_dim)
         if self.recon_loss not in ("mse", "bce"):
-            raise ValueError(f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}")
+            raise InputError(f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}")
         if self.recon_loss == "bce" and not self.is_image:
-            raise ValueError("recon_loss 'bce' needs inputs in [0, 1]; tabular data is standardized, use 'mse'")
+            raise InputError("recon_loss 'bce' needs inputs in [0, 1]; tabular data is standardized, use 'mse'")
         if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels):
-            raise ValueError("hidden sizes and channels must be positive")
+            raise InputError("hidden sizes and channels must be positive")
 
     @property
     def is_image(self) -> bool:
@@ -83,15 +125,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if int(self.epochs) < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+            raise InputError(f"epochs must be at least 1, got {self.epochs}")
         if int(self.batch_size) < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+            raise InputError(f"batch_size must be at least 1, got {self.batch_size}")
         if not float(self.lr) > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+            raise InputError(f"lr must be positive, got {self.lr}")
         if float(self.weight_decay) < 0:
-            raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay}")
+            raise InputError(f"weight_decay must be non-negative, got {self.weight_decay}")
         if not 0 <= float(self.val_fraction) < 1:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+            raise InputError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ae.errors import InputError, user_input
 from ae.imagegrid import to_uint8
-from ae.io import CheckpointError, check_name, load_model, paths
-
-MAX_MODEL_ZIP = 100 * 2**20
+from ae.io import CheckpointError, atomic_write, check_folder, check_name, ensure_free, load_model
+from ae.limits import MAX_CONFIG_BYTES, MAX_PARAMETERS, MAX_UPLOAD_FILE, mb
 
 
 def model_zip(config_path: str | Path) -> bytes:
@@ -30,34 +30,33 @@ def model_zip(config_path: str | Path) -> bytes:
 
 def import_model_zip(data: bytes, folder: str | Path) -> str:
     """Validate a model zip (exactly one NAME.json and NAME.safetensors, loadable, no pickle) and copy it into
-    folder. Returns the name. Raises ValueError with the reason, FileExistsError if the name is taken."""
-    if len(data) > MAX_MODEL_ZIP:
-        raise ValueError(f"the zip is {len(data) / 2**20:.0f} MB; the limit is {MAX_MODEL_ZIP // 2**20} MB")
-    try:
+    folder. Returns the name. Raises InputError with the reason, FileExistsError if the name is taken."""
+    if len(data) > MAX_UPLOAD_FILE:
+        raise InputError(f"the zip is {mb(len(data))}; the limit is {mb(MAX_UPLOAD_FILE)}")
+    with user_input("this zip"):
         z = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
-        raise ValueError("this is not a zip file") from e
-    names = [n for n in z.namelist() if not n.endswith("/")]
-    jsons = [n for n in names if n.endswith(".json")]
-    weights = [n for n in names if n.endswith(".safetensors") and not n.endswith(".maps.safetensors")]
-    if len(jsons) != 1 or len(weights) != 1 or Path(jsons[0]).stem != Path(weights[0]).stem:
-        raise ValueError("a model zip holds exactly NAME.json and NAME.safetensors (as Latent Lab exports them)")
-    name = check_name(Path(jsons[0]).stem)
-    if sum(z.getinfo(n).file_size for n in (jsons[0], weights[0])) > 4 * MAX_MODEL_ZIP:
-        raise ValueError("the model files are too large")
-    with tempfile.TemporaryDirectory() as tmp:
-        for member in (jsons[0], weights[0]):
-            (Path(tmp) / Path(member).name).write_bytes(z.read(member))  # flat names: nothing escapes tmp
-        try:
-            load_model(Path(tmp) / f"{name}.json")
-        except CheckpointError as e:
-            raise ValueError(f"the model in this zip cannot be loaded: {e}") from e
-        w, c = paths(folder, name)
-        if w.exists() or c.exists():
-            raise FileExistsError(f"a model named {name!r} already exists")
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(tmp) / f"{name}.safetensors", w)
-        shutil.copyfile(Path(tmp) / f"{name}.json", c)
+        names = [n for n in z.namelist() if not n.endswith("/")]
+        jsons = [n for n in names if n.endswith(".json")]
+        weights = [n for n in names if n.endswith(".safetensors") and not n.endswith(".maps.safetensors")]
+        if len(jsons) != 1 or len(weights) != 1 or Path(jsons[0]).stem != Path(weights[0]).stem:
+            raise InputError("a model zip holds exactly NAME.json and NAME.safetensors (as Latent Lab exports them)")
+        name = check_name(Path(jsons[0]).stem)
+        if z.getinfo(jsons[0]).file_size > MAX_CONFIG_BYTES:
+            raise InputError(f"{jsons[0]} is over {mb(MAX_CONFIG_BYTES)}; a model's JSON is a few KB")
+        if z.getinfo(weights[0]).file_size > 4 * MAX_PARAMETERS + MAX_CONFIG_BYTES:
+            raise InputError(f"{weights[0]} is larger than any model this server accepts")
+        ensure_free(folder, name)
+        with tempfile.TemporaryDirectory() as tmp:
+            for member in (jsons[0], weights[0]):
+                (Path(tmp) / Path(member).name).write_bytes(z.read(member))  # flat names: nothing escapes tmp
+            try:
+                load_model(Path(tmp) / f"{name}.json")
+            except CheckpointError as e:
+                raise InputError(f"the model in this zip cannot be loaded: {e}") from e
+            ensure_free(check_folder(folder), name)
+            for suffix in (".safetensors", ".json"):  # the JSON last: a model is listed only once complete
+                src = Path(tmp) / f"{name}{suffix}"
+                atomic_write(Path(folder) / src.name, lambda t, src=src: shutil.copyfile(src, t))
     return name
 
 

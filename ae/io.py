@@ -7,10 +7,16 @@ crash never leaves half a model.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import math
 import os
 import re
+import socket
 import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +25,19 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ae.config import ModelConfig, from_dict
+from ae.errors import InputError, user_input
+from ae.limits import MAX_CONFIG_BYTES
 from ae.models.base import Autoencoder
 from ae.registry import build_model
 
 FORMAT_VERSION = 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 REQUIRED_KEYS = {"format_version", "name", "model"}
+STALE_S = 3600.0  # a temp file or orphan this old is left over from a killed process, wherever it ran
+ORPHAN_GRACE_S = 120.0  # weights without their JSON younger than this may be a save in progress
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint cannot be used; the message says why."""
 
 
@@ -35,7 +45,7 @@ def check_name(name: str) -> str:
     """A model name is 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit, so it can never
     reach outside its folder ('../x', '/etc/x', '.hidden')."""
     if not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
-        raise ValueError(
+        raise InputError(
             f"model name {name!r} is not allowed: use 1-64 letters, digits, '_', '-' or '.', "
             f"starting with a letter or digit"
         )
@@ -47,12 +57,112 @@ def paths(folder: str | Path, name: str) -> tuple[Path, Path]:
     check_name(name)
     w, c = folder / f"{name}.safetensors", folder / f"{name}.json"
     if w.resolve().parent != folder.resolve():
-        raise ValueError(f"model name {name!r} escapes its folder")
+        raise InputError(f"model name {name!r} escapes its folder")
     return w, c
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def check_folder(folder: str | Path) -> Path:
+    """The models folder, created if needed; InputError if it is a file or cannot be written (checked before
+    training, so minutes of work never end in a refusal to save)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder to save models in")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the models folder {folder} ({e.__class__.__name__}: {e})") from e
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"the models folder {folder} is not writable")
+    return folder
+
+
+def name_taken(folder: str | Path, name: str) -> bool:
+    """A name is taken by a complete model (JSON and weights). Weights left without their JSON by a killed save are
+    an orphan: not listed, so they must not block the name either; the next save replaces them."""
+    weights, config = paths(folder, name)
+    return config.exists() and weights.exists()
+
+
+def ensure_free(folder: str | Path, name: str) -> None:
+    """The one "name already taken" check, made before any work (training, import) starts: a complete model, or
+    a name another run has reserved (see `reserve_name`)."""
+    if name_taken(folder, name):
+        raise FileExistsError(f"a model named {name!r} already exists in {folder}; choose another name")
+    marker = _marker(folder, name)
+    if marker.exists() and _reservation_live(marker):
+        raise FileExistsError(f"a model named {name!r} is being trained already; choose another name")
+
+
+def _marker(folder: str | Path, name: str) -> Path:
+    return Path(folder) / f".{name}.reserved"
+
+
+def _reservation_live(marker: Path) -> bool:
+    try:
+        return not _owner_gone(marker.read_text(errors="replace").strip())
+    except FileNotFoundError:
+        return False
+
+
+def reserve_name(folder: str | Path, name: str) -> Path:
+    """Claim `name` in folder for a run, across every process sharing the folder (O_EXCL marker file holding this
+    host and pid); raise FileExistsError if a model or a live run has it. Release by deleting the marker; a marker
+    whose process died is taken over."""
+    folder = check_folder(folder)
+    check_name(name)
+    for _ in range(3):
+        ensure_free(folder, name)  # a model, or a live reservation: refused here
+        marker = _marker(folder, name)
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _reservation_live(marker):
+                marker.unlink(missing_ok=True)  # its process died: take it over
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(_owner_tag())
+        return marker
+    raise FileExistsError(f"a model named {name!r} is being trained already; choose another name")
+
+
+@contextlib.contextmanager
+def reserved(folder: str | Path, name: str) -> Iterator[Path]:
+    """`reserve_name` for the length of a block (the CLI's training run)."""
+    marker = reserve_name(folder, name)
+    try:
+        yield marker
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def _host() -> str:
+    """This host, as 8 hex digits (a hostname may hold dots, which would confuse the temp name's fields)."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _owner_tag() -> str:
+    return f"{_host()}-{os.getpid()}"
+
+
+def _owner_gone(tag: str) -> bool:
+    """A temp file whose writer ran on this host and has exited is stale; others' we only age out."""
+    host, _, pid = tag.partition("-")
+    if host != _host() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
+    """Call write(tmp) on a temporary file beside `path`, then rename it into place: readers see the old file or
+    the whole new one. The temp name carries host and pid, so `clean_stale` can tell a leftover from a save in
+    progress."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_owner_tag()}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
@@ -77,9 +187,9 @@ def save_model(
     meta adds the dataset, training config, history and metrics. dtype=float16 halves the file; loading casts back.
     """
     weights, config = paths(folder, name)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    if not overwrite and (weights.exists() or config.exists()):
-        raise FileExistsError(f"a model named {name!r} already exists in {folder}")
+    check_folder(folder)
+    if not overwrite:
+        ensure_free(folder, name)
     # Save the plain module's weights (an uncompiled, CPU copy), contiguous as safetensors requires.
     base = getattr(model, "_orig_mod", model)
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in base.state_dict().items()}
@@ -92,8 +202,8 @@ def save_model(
         "parameters": sum(p.numel() for p in base.parameters()),
     }
     text = json.dumps(doc, indent=2, default=_json_default)
-    _atomic_write(weights, lambda tmp: save_file(tensors, tmp, metadata={"format_version": str(FORMAT_VERSION)}))
-    _atomic_write(config, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(weights, lambda tmp: save_file(tensors, tmp, metadata={"format_version": str(FORMAT_VERSION)}))
+    atomic_write(config, lambda tmp: Path(tmp).write_text(text))  # last: a model is listed only once complete
     return config
 
 
@@ -106,21 +216,81 @@ def _json_default(obj: Any) -> Any:
 
 
 def read_meta(config_path: str | Path) -> dict[str, Any]:
-    """Parse and validate a checkpoint's JSON without touching the weights."""
+    """Parse and validate a checkpoint's JSON without touching the weights.
+
+    Every field a page or the CLI reads is type-checked here, once, so a hand-edited or hostile JSON
+    (`"metrics": {"mse": "n/a"}`, a string `dataset`) costs its own row a warning and never a page.
+    """
     config_path = Path(config_path)
+    what = config_path.name
     try:
-        doc = json.loads(config_path.read_text())
+        if config_path.stat().st_size > MAX_CONFIG_BYTES:
+            raise CheckpointError(f"{what} is over {MAX_CONFIG_BYTES // 2**20} MB; a model's JSON is a few KB")
+        with user_input(what):
+            text = config_path.read_text()
+        doc = json.loads(text)
     except FileNotFoundError as e:
-        raise CheckpointError(f"{config_path.name} does not exist") from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{config_path.name} is not valid JSON ({e})") from e
+        raise CheckpointError(f"{what} does not exist") from e
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{what} is not valid JSON ({e})") from e
+    except RecursionError as e:
+        raise CheckpointError(f"{what} is nested too deeply to be a model's JSON") from e
+    except CheckpointError:
+        raise
+    except InputError as e:
+        raise CheckpointError(str(e)) from e
+    except OSError as e:
+        raise CheckpointError(f"{what} cannot be read ({e.__class__.__name__})") from e
     if not isinstance(doc, dict) or not REQUIRED_KEYS <= set(doc):
-        raise CheckpointError(f"{config_path.name} is not a Latent Lab model config (needs {sorted(REQUIRED_KEYS)})")
+        raise CheckpointError(f"{what} is not a Latent Lab model config (needs {sorted(REQUIRED_KEYS)})")
     if doc["format_version"] != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{config_path.name} has format version {doc['format_version']}; this Latent Lab reads {FORMAT_VERSION}"
-        )
+        raise CheckpointError(f"{what} has format version {doc['format_version']!r}; this Latent Lab reads "
+                              f"{FORMAT_VERSION}")
+    try:
+        from_dict(ModelConfig, doc["model"])
+    except InputError as e:
+        raise CheckpointError(f"{what} describes an invalid model: {e}") from e
+    problem = _meta_problem(doc)
+    if problem:
+        raise CheckpointError(f"{what}: {problem}")
     return doc
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _meta_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with the optional fields, or None. Unknown extra keys are allowed and never read."""
+    if not isinstance(doc["name"], str):
+        return "'name' must be text"
+    for key in ("dataset", "train"):
+        if key in doc and not isinstance(doc[key], dict):
+            return f"{key!r} must be an object"
+    for key in ("name", "split", "source", "kind"):
+        if not isinstance(doc.get("dataset", {}).get(key, ""), str):
+            return f"dataset {key!r} must be text"
+    for key in ("metrics", "fp32_metrics"):
+        metrics = doc.get(key, {})
+        if not isinstance(metrics, dict):
+            return f"{key!r} must be an object of numbers"
+        bad = [k for k, v in metrics.items() if v is not None and not _is_number(v)]
+        if bad:
+            return f"{key} {bad[0]!r} must be a number, got {metrics[bad[0]]!r}"
+    for key in ("parameters", "epochs_run"):
+        if key in doc and (not isinstance(doc[key], int) or isinstance(doc[key], bool) or doc[key] < 0):
+            return f"{key!r} must be a whole number"
+    if "train_seconds" in doc and not (_is_number(doc["train_seconds"]) and math.isfinite(doc["train_seconds"])):
+        return "'train_seconds' must be a number"
+    for key in ("about", "train_device", "torch", "weights_dtype"):
+        if key in doc and not isinstance(doc[key], str):
+            return f"{key!r} must be text"
+    history = doc.get("history", [])
+    if not isinstance(history, list) or not all(
+        isinstance(row, dict) and all(v is None or _is_number(v) for v in row.values()) for row in history
+    ):
+        return "'history' must be a list of rows of numbers"
+    return None
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Autoencoder, dict[str, Any]]:
@@ -132,15 +302,16 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Au
     config, weights = path.with_suffix(".json"), path.with_suffix(".safetensors")
     meta = read_meta(config)
     try:
-        cfg = from_dict(ModelConfig, meta["model"])
-        model = build_model(cfg, seed=None)
-    except (ValueError, TypeError) as e:
+        with user_input(config.name):
+            model = build_model(from_dict(ModelConfig, meta["model"]), seed=None)
+    except InputError as e:
         raise CheckpointError(f"{config.name} describes a model that cannot be built: {e}") from e
-    if not weights.exists():
+    if not weights.is_file():
         raise CheckpointError(f"{weights.name} is missing beside {config.name}")
     try:
-        tensors = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError) as e:
+        with user_input(weights.name):
+            tensors = load_file(str(weights))
+    except (SafetensorError, InputError) as e:
         raise CheckpointError(f"{weights.name} is truncated or corrupted ({e})") from e
     expected = model.state_dict()
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
@@ -157,6 +328,37 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Au
             raise CheckpointError(f"{weights.name}: tensor {k} holds non-finite or non-float values")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()}, strict=True)
     return model.to(device).eval(), meta
+
+
+def clean_stale(folder: str | Path, now: float | None = None) -> list[Path]:
+    """Remove what killed processes left in a models folder: temp files of writers that are gone (or older than an
+    hour), and weights or maps whose JSON never arrived. Returns what was removed. Called when an app or CLI starts.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now = time.time() if now is None else now
+    removed = []
+    for f in folder.iterdir():
+        try:
+            age = now - f.stat().st_mtime
+        except OSError:
+            continue
+        stale = False
+        if f.name.startswith(".") and f.name.endswith(".reserved"):
+            stale = not _reservation_live(f)
+        elif f.name.startswith(".") and f.name.endswith(".tmp"):
+            parts = f.name.split(".")
+            tag = parts[-3] if len(parts) >= 4 else ""
+            stale = age > STALE_S or _owner_gone(tag)
+        elif f.suffix == ".safetensors" and not f.name.startswith("."):
+            base = f.name.removesuffix(".safetensors")
+            owners = {base, base.removesuffix(".maps")}  # NAME.safetensors or NAME.maps.safetensors
+            stale = age > ORPHAN_GRACE_S and not any((folder / f"{o}.json").exists() for o in owners)
+        if stale:
+            f.unlink(missing_ok=True)
+            removed.append(f)
+    return removed
 
 
 def list_models(folder: str | Path) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ae.config import ModelConfig, TrainConfig, from_dict
 from ae.data import Dataset
-from ae.io import _atomic_write, check_name, paths
+from ae.io import atomic_write, name_taken, reserve_name
 
 TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
@@ -158,12 +158,12 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
 
     progress = Progress()
-    model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
     from ae.device import describe_device, pick_device
 
-    device = f"{describe_device(pick_device(train_cfg.device))} ({socket.gethostname()})"
-    emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
-    try:
+    try:  # every failure from here ends the job "failed" with its reason (the app reads the task's exception)
+        model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
+        device = f"{describe_device(pick_device(train_cfg.device))} ({socket.gethostname()})"
+        emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
             r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress],
                                should_stop=stop_flag.is_set, log=lambda _: emit(kind="saving"))
@@ -176,46 +176,6 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- app side
-
-
-def _owner_alive(text: str) -> bool:
-    """A reservation made by a process on this host that is gone is stale; others' are trusted."""
-    try:
-        host, pid = text.split(":")[:2]
-        if host != socket.gethostname():
-            return True
-        os.kill(int(pid), 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except (ValueError, PermissionError, OSError):
-        return True
-
-
-def reserve_name(folder: Path, name: str) -> Path:
-    """Claim `name` in folder for a job, across every app process sharing the folder; raise if it is taken."""
-    check_name(name)
-    weights, config = paths(folder, name)
-    if weights.exists() or config.exists():
-        raise FileExistsError(f"a model named {name!r} already exists; choose another name")
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / f".{name}.reserved"
-    for _ in range(2):
-        try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = marker.read_text(errors="replace")
-            except FileNotFoundError:
-                continue  # released meanwhile: try again
-            if _owner_alive(holder):
-                raise FileExistsError(f"a model named {name!r} is being trained already; choose another name") from None
-            marker.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}")
-        return marker
-    raise FileExistsError(f"a model named {name!r} is being trained already; choose another name")
 
 
 def estimate_wait(ahead: list[float], running_left: list[float], slots: int) -> float:
@@ -293,13 +253,13 @@ class JobQueue:
     def submit(self, owner: str, name: str, data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
                folder: str | Path, builtin: bool = True) -> Job:
         """Queue a job; raises QueueFull, FileExistsError or ValueError with a message for the page."""
-        from ae.pipeline import check_fits
+        from ae.pipeline import preflight
 
         if not self.wait_ready(30) or self.client is None:
             raise RuntimeError(self.error or "the training cluster is still starting; try again in a few seconds")
         if self.error:
             raise RuntimeError(self.error)
-        check_fits(model_cfg, data)
+        preflight(model_cfg, train_cfg, data)
         with self._lock:
             mine = [j for j in self.jobs_of(owner) if not j.state().finished]
             if any(j.state().status == "queued" for j in mine) or len(mine) >= 2:
@@ -538,13 +498,11 @@ class JobQueue:
         written: list[Path] = []
         try:
             job.folder.mkdir(parents=True, exist_ok=True)
-            for suffix in FILES:  # the name is reserved, so nothing of that name can be there
-                dest = job.folder / f"{job.name}{suffix}"
-                if dest.exists():
-                    raise FileExistsError(f"{dest.name} appeared while training")
+            if name_taken(job.folder, job.name):  # reserved, so only a hand-copied model can be there
+                raise FileExistsError(f"a model named {job.name} appeared while training")
             for suffix in FILES:
                 blob, dest = result["files"][suffix], job.folder / f"{job.name}{suffix}"
-                _atomic_write(dest, lambda tmp, blob=blob: Path(tmp).write_bytes(blob))
+                atomic_write(dest, lambda tmp, blob=blob: Path(tmp).write_bytes(blob))
                 written.append(dest)
         except Exception as e:
             traceback.print_exc()

@@ -15,7 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from ae.io import _atomic_write
+from ae.io import atomic_write
 
 
 def maps_path(model_path: str | Path) -> Path:
@@ -33,7 +33,7 @@ def save_maps(model_path: str | Path, arrays: dict[str, np.ndarray], info: dict 
     out = maps_path(model_path)
     tensors = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)).half() for k, v in arrays.items()}
     meta = {"weights_sha256": file_sha256(weights), "info": json.dumps(info or {})}
-    _atomic_write(out, lambda tmp: save_file(tensors, tmp, metadata=meta))
+    atomic_write(out, lambda tmp: save_file(tensors, tmp, metadata=meta))
     return out
 
 

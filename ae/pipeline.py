@@ -21,7 +21,8 @@ from ae.config import ModelConfig, TrainConfig
 from ae.data import Dataset
 from ae.device import describe_device, pick_device
 from ae.embed import METHODS, embed_2d
-from ae.io import save_model
+from ae.errors import InputError
+from ae.io import ensure_free, save_model
 from ae.maps import save_maps
 from ae.metrics import encode, evaluate
 from ae.models.base import Autoencoder
@@ -46,6 +47,38 @@ def check_fits(model_cfg: ModelConfig, data: Dataset) -> None:
     if tuple(model_cfg.input_shape) != tuple(data.input_shape):
         raise ValueError(
             f"the model expects inputs of {list(model_cfg.input_shape)} but {data.name} has {list(data.input_shape)}"
+        )
+
+
+def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> None:
+    """Everything that can be known about a run before it starts, checked in milliseconds: the input shape, that
+    the model builds and runs (on the meta device: no memory), its weights and a training batch's activations
+    against the budgets in ae.limits. A job or the CLI fails here, at once, never minutes into training."""
+    from ae.limits import MAX_ACTIVATIONS, mb
+
+    check_fits(model_cfg, data)
+    with torch.device("meta"):
+        model = build_model(model_cfg, seed=None)
+    outputs = [0]
+
+    def count(_module: torch.nn.Module, _inputs: Any, out: Any) -> None:
+        if isinstance(out, torch.Tensor):
+            outputs[0] += out.numel()
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if not list(m.children())]
+    x = torch.empty(train_cfg.batch_size, *model_cfg.input_shape, device="meta")
+    try:
+        model.train()(x)
+    except (RuntimeError, ValueError) as e:
+        raise InputError(f"this model cannot run on {list(model_cfg.input_shape)} inputs: {e}") from e
+    finally:
+        for h in hooks:
+            h.remove()
+    need = outputs[0] * 4 * 2  # float32 activations kept for backward, and their gradients
+    if need > MAX_ACTIVATIONS:
+        raise InputError(
+            f"a batch of {train_cfg.batch_size} would take about {mb(need)} of activations, over the limit of "
+            f"{mb(MAX_ACTIVATIONS)}; lower the batch size or the layer sizes"
         )
 
 
@@ -74,7 +107,9 @@ def train_and_save(
     metrics are kept beside as `fp32_metrics`. A stop request (should_stop) ends training after the current batch;
     the best weights so far are evaluated and saved, marked stopped_early.
     """
-    check_fits(model_cfg, data)
+    preflight(model_cfg, train_cfg, data)
+    if not overwrite:
+        ensure_free(folder, name)
     device = pick_device(train_cfg.device)
     model = build_model(model_cfg, seed=train_cfg.seed)
 

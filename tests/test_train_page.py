@@ -15,7 +15,7 @@ from ae.config import ModelConfig
 from ae.data import load_dataset
 from ae.export import import_model_zip, model_zip
 from ae.io import load_model
-from ae.jobs import reserve_name
+from ae.io import reserve_name
 from ae.pipeline import check_fits
 from ae.userdata import load_zip
 from tests.test_app import app
@@ -147,12 +147,12 @@ def test_job_refuses_bad_settings_before_starting(tmp_path):
     marker = reserve_name(tmp_path, "mine")
     with pytest.raises(FileExistsError, match="being trained already"):
         reserve_name(tmp_path, "mine")
-    marker.write_text("some-other-host:1:0")  # another machine's claim is trusted; a dead local process's is not
+    marker.write_text("0therh0st-1")  # another machine's claim is trusted; a dead local process's is not
     with pytest.raises(FileExistsError):
         reserve_name(tmp_path, "mine")
-    import socket
+    from ae import io
 
-    marker.write_text(f"{socket.gethostname()}:999999999:0")
+    marker.write_text(f"{io._host()}-999999999")
     assert reserve_name(tmp_path, "mine") == marker
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from torch import nn
 
 from ae.config import ModelConfig
+from ae.errors import InputError
 
 ARCHS: dict[str, Callable[[ModelConfig], tuple[nn.Module, int, nn.Module]]] = {}
 
@@ -28,7 +29,7 @@ def build_stacks(cfg: ModelConfig) -> tuple[nn.Module, int, nn.Module]:
     """(encoder body, its feature width, decoder). The body maps x to features; the decoder maps a latent code to
     output logits of `input_shape`; the variant adds the code head between them."""
     if cfg.arch not in ARCHS:
-        raise ValueError(f"unknown architecture {cfg.arch!r}; choose one of {', '.join(sorted(ARCHS))}")
+        raise InputError(f"unknown architecture {cfg.arch!r}; choose one of {', '.join(sorted(ARCHS))}")
     return ARCHS[cfg.arch](cfg)
 
 
@@ -56,13 +57,13 @@ def conv(cfg: ModelConfig) -> tuple[nn.Module, int, nn.Module]:
     sizes (28 -> 14 -> 7 -> 3) come back whole.
     """
     if not cfg.is_image:
-        raise ValueError("the conv architecture needs image input [C, H, W]; use 'dense' for tabular data")
+        raise InputError("the conv architecture needs image input [C, H, W]; use 'dense' for tabular data")
     c_in, h, w = cfg.input_shape
     sizes = [(h, w)]
     for _ in cfg.channels:
         h, w = h // 2, w // 2
         if h < 1 or w < 1:
-            raise ValueError(
+            raise InputError(
                 f"input {cfg.input_shape[1]}x{cfg.input_shape[2]} is too small for {len(cfg.channels)} "
                 f"stride-2 conv layers; use fewer channels entries"
             )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ae.errors import InputError
 from ae.models.base import Autoencoder, Output
 from ae.registry import register
 
@@ -15,7 +16,7 @@ class ContractiveParams:
 
     def __post_init__(self) -> None:
         if self.weight < 0:
-            raise ValueError(f"contractive weight must be >= 0, got {self.weight}")
+            raise InputError(f"contractive weight must be >= 0, got {self.weight}")
 
 
 def jacobian_frobenius(z: torch.Tensor, x: torch.Tensor, create_graph: bool) -> torch.Tensor:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ae.errors import InputError
 from ae.models.base import Autoencoder
 from ae.noise import NOISES, corrupt
 from ae.registry import register
@@ -16,9 +17,9 @@ class DenoisingParams:
 
     def __post_init__(self) -> None:
         if self.noise not in NOISES:
-            raise ValueError(f"unknown noise {self.noise!r}; choose one of {', '.join(NOISES)}")
+            raise InputError(f"unknown noise {self.noise!r}; choose one of {', '.join(NOISES)}")
         if not 0 <= self.level <= (5 if self.noise == "gaussian" else 1):
-            raise ValueError(f"noise level {self.level} is out of range for {self.noise}")
+            raise InputError(f"noise level {self.level} is out of range for {self.noise}")
 
 
 @register("denoising")

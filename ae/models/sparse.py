@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ae.errors import InputError
 from ae.models.base import Autoencoder
 from ae.registry import register
 
@@ -17,9 +18,9 @@ class SparseParams:
 
     def __post_init__(self) -> None:
         if self.mode not in ("l1", "kl"):
-            raise ValueError(f"sparse mode must be 'l1' or 'kl', got {self.mode!r}")
+            raise InputError(f"sparse mode must be 'l1' or 'kl', got {self.mode!r}")
         if self.weight < 0 or not 0 < self.target < 1:
-            raise ValueError("sparse weight must be >= 0 and target in (0, 1)")
+            raise InputError("sparse weight must be >= 0 and target in (0, 1)")
 
 
 @register("sparse")

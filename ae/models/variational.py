@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ae.errors import InputError
 from ae.models.base import Autoencoder, Output
 from ae.registry import register
 
@@ -25,7 +26,7 @@ class VAEParams:
 
     def __post_init__(self) -> None:
         if self.beta < 0 or self.obs_sigma <= 0:
-            raise ValueError("beta must be >= 0 and obs_sigma > 0")
+            raise InputError("beta must be >= 0 and obs_sigma > 0")
 
 
 @register("vae")
