@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -56,7 +57,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     from ae.config import TrainConfig
     from ae.data import load_dataset
     from ae.experiment import model_config_for
-    from ae.io import check_folder, check_name, clean_stale, ensure_free
+    from ae.io import check_folder, check_name, clean_stale, ensure_free, reserved
     from ae.pipeline import preflight, train_and_save
 
     name = check_name(a.name or f"{a.arch}-{a.variant}-{a.latent}")
@@ -79,7 +80,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     preflight(mcfg, tcfg, data)
     bar = TqdmProgress(a.epochs)
     try:
-        r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite)
+        with reserved(a.out, name) if not a.overwrite else contextlib.nullcontext():
+            r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite)
     finally:
         bar.bar.close()  # an error message then starts on its own line, not after the bar
     print(f"saved {r.path} with its maps ({r.meta['train_seconds']} s on {r.meta['train_device']})")

@@ -22,7 +22,7 @@ from ae.data import Dataset
 from ae.device import describe_device, pick_device
 from ae.embed import METHODS, embed_2d
 from ae.errors import InputError
-from ae.io import ensure_free, save_model
+from ae.io import name_taken, save_model
 from ae.maps import save_maps
 from ae.metrics import encode, evaluate
 from ae.models.base import Autoencoder
@@ -108,8 +108,8 @@ def train_and_save(
     the best weights so far are evaluated and saved, marked stopped_early.
     """
     preflight(model_cfg, train_cfg, data)
-    if not overwrite:
-        ensure_free(folder, name)
+    if not overwrite and name_taken(folder, name):  # reservations are the caller's (the CLI and jobs hold one)
+        raise FileExistsError(f"a model named {name!r} already exists in {folder}; choose another name")
     device = pick_device(train_cfg.device)
     model = build_model(model_cfg, seed=train_cfg.seed)
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ae.analysis import recon_table
 from ae.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
+from ae.errors import InputError
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ui.cache import dataset, one_class, recon_report
 from ui.images import pairs
@@ -93,7 +94,7 @@ if data.kind == "image":
 if up is not None:
     try:
         x, notes = prepare_image(up.getvalue(), data.input_shape)
-    except ValueError as e:
+    except InputError as e:
         st.error(f"**{up.name} cannot be used:** {e}")
     else:
         rows.append({"input": f"your image {up.name}", "median score": float(scores(oc.model, x)[0])})

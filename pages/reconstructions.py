@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ae.analysis import ORDERS, choose_images, recon_table
+from ae.errors import InputError
 from ae.export import png_bytes
 from ae.imagegrid import tile
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
@@ -69,7 +70,7 @@ up = st.file_uploader(
 if up is not None:
     try:
         x, notes = prepare_image(up.getvalue(), sel.model.cfg.input_shape)
-    except ValueError as e:
+    except InputError as e:
         st.error(f"**{up.name} cannot be used:** {e}")
     else:
         x_hat = reconstruct(sel.model, x)

@@ -1,7 +1,6 @@
 """Train: fit a model in the background while watching it learn; bring your own data; import and export."""
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +10,19 @@ import streamlit as st
 from ae.catalog import VARIANT_NAMES, user_models_dir
 from ae.config import TrainConfig
 from ae.data import dataset_names
+from ae.errors import InputError
 from ae.experiment import model_config_for
 from ae.export import codes_csv, import_model_zip, model_zip
+from ae.limits import MAX_DATASET_BYTES, MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, MAX_UPLOAD_FILE, mb
 from ae.manifold import pca_plane
 from ae.noise import NOISES
 from ae.registry import variants
-from ae.userdata import MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, load_csv, load_npz, load_zip
-from ui.cache import catalog, codes, job_queue, uploaded_datasets
+from ui.cache import catalog, codes, job_queue
 from ui.images import show, tile_png
 from ui.plots import loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, current_dataset, current_selection
+from ui.uploads import load_upload
 
 ensure_shell()
 
@@ -224,44 +225,25 @@ with tab_train:
 with tab_data:
     st.caption(f"Upload an **.npz** (array `x` of [N,H,W], [N,H,W,C] or [N,C,H,W] images, optional labels `y`), a "
                f"**.zip** of images (one subfolder per class, or flat; all one size) or a **CSV** of numeric "
-               f"columns (optional label column). Limits: 200 MB per file, {MAX_SAMPLES:,} samples, images up to "
-               f"{MAX_SIDE}x{MAX_SIDE}, {MAX_FEATURES:,} columns. It becomes a dataset for this session: pick it in "
-               "the sidebar, train on it, and explore it on every page.")
+               f"columns (optional label column). Limits: {mb(MAX_UPLOAD_FILE)} per file and "
+               f"{mb(MAX_DATASET_BYTES)} once decoded, {MAX_SAMPLES:,} samples, images up to {MAX_SIDE}x{MAX_SIDE}, "
+               f"{MAX_FEATURES:,} columns. It becomes a dataset for this session: pick it in the sidebar, train on "
+               "it, and explore it on every page.")
     up = st.file_uploader("Your data", type=["npz", "zip", "csv"], key="data_upload")
     label_col = st.text_input("Label column (CSV only, optional)", "", key="data_label")
     if up is not None:
-        raw = up.getvalue()
-        stem = Path(up.name).stem
-        key = f"{stem} (upload {hashlib.sha1(raw + label_col.encode()).hexdigest()[:6]})"
-        store = uploaded_datasets()
-        if key not in store:
-            suffix = Path(up.name).suffix.lower()
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f"upload{suffix}"
-                path.write_bytes(raw)
-                try:
-                    if suffix == ".npz":
-                        ds = load_npz(path, stem)
-                    elif suffix == ".zip":
-                        ds = load_zip(path, stem)
-                    else:
-                        ds = load_csv(path, stem, label_col.strip() or None)
-                except ValueError as e:
-                    ds = None
-                    st.error(f"**{up.name} cannot be used:** {str(e).replace('upload' + suffix, up.name)}")
-            if ds is not None:
-                ds.name = key  # pages key their caches by the dataset's name; the hash keeps uploads apart
-                store[key] = ds
-        if key in store:
-            ds = store[key]
-            mine = st.session_state.setdefault("my_datasets", [])
-            if key not in mine:
-                mine.append(key)
-            st.success(f"**{stem}**: {len(ds.x_train):,} train / {len(ds.x_test):,} test samples of shape "
-                       f"{list(ds.input_shape)}, {len(ds.class_names) or 'no'} classes.")
+        try:
+            ds = load_upload(up.name, up.getvalue(), label_col)
+        except InputError as e:
+            ds = None
+            st.error(f"**{up.name} cannot be used:** {e}")
+        if ds is not None:
+            key = ds.name
+            st.success(f"**{Path(up.name).stem}**: {len(ds.x_train):,} train / {len(ds.x_test):,} test samples of "
+                       f"shape {list(ds.input_shape)}, {len(ds.class_names) or 'no'} classes.")
             if ds.kind == "image":
                 show(tile_png(ds.x_train[:32].numpy(), nrow=16, pad=1, scale=2), caption="the first 32 training "
-                         "images", width="stretch")
+                     "images", width="stretch")
             else:
                 frame = pd.DataFrame(ds.x_train[:200].numpy(), columns=ds.feature_names)
                 st.dataframe(frame.head(10), key="data_head")
@@ -290,11 +272,14 @@ with tab_io:
     if zip_up is not None:
         done = st.session_state.setdefault("imported_zips", {})
         digest = hashlib.sha1(zip_up.getvalue()).hexdigest()
-        if digest not in done:  # the uploader keeps its file across reruns; import it once
+        if digest not in done:  # the uploader keeps its file across reruns: import (or refuse) it once
             try:
-                done[digest] = import_model_zip(zip_up.getvalue(), user_models_dir())
+                done[digest] = ("ok", import_model_zip(zip_up.getvalue(), user_models_dir()))
                 catalog.clear()
-            except (ValueError, FileExistsError) as e:
-                st.error(f"**{zip_up.name} cannot be imported:** {e}")
-        if digest in done:
-            st.success(f"Imported **{done[digest]}**; it is in the model picker now.")
+            except (InputError, FileExistsError) as e:
+                done[digest] = ("refused", str(e))
+        status, text = done[digest]
+        if status == "ok":
+            st.success(f"Imported **{text}**; it is in the model picker now.")
+        else:
+            st.error(f"**{zip_up.name} cannot be imported:** {text}")

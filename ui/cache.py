@@ -40,10 +40,13 @@ def dataset_table() -> list[dict[str, str]]:
 
 def dataset(name: str) -> tuple[Dataset | None, str | None]:
     """(dataset, None) or (None, a message saying what is missing and where to put it)."""
-    if name in uploaded_datasets():
-        return uploaded_datasets()[name], None
+    from ui.uploads import my_uploads
+
+    if name in my_uploads():
+        return my_uploads()[name], None
     if name.endswith(")") and " (upload " in name:
-        return None, "this upload is gone (the server restarted); upload the file again on the Train page"
+        return None, "this upload is gone (its session ended or the server restarted); upload the file again on the " \
+            "Train page"
     return builtin_dataset(name)
 
 
@@ -290,10 +293,3 @@ def job_queue():
     from ae.jobs import JobQueue
 
     return JobQueue(warm_up=not os.environ.get(WARMUP_ENV))
-
-
-@st.cache_resource(show_spinner=False)
-def uploaded_datasets() -> dict[str, Dataset]:
-    """Datasets users uploaded, keyed 'NAME (upload HASH)' (the content hash keeps two uploads apart); each session
-    lists the keys it uploaded, so its picker shows only its own."""
-    return {}

@@ -13,7 +13,8 @@ from ae.analysis import incompatibility
 from ae.catalog import ModelEntry
 from ae.data import DESCRIPTIONS, Dataset, dataset_names
 from ae.models.base import Autoencoder
-from ui.cache import builtin_dataset, catalog, dataset, device_name, model, uploaded_datasets
+from ui.cache import builtin_dataset, catalog, dataset, device_name, model
+from ui.uploads import my_uploads
 
 DEFAULT_DATASET = "mnist-5k"
 DEFAULT_MODEL = "pretrained/conv-ae-16"
@@ -27,7 +28,7 @@ def render_sidebar() -> None:
     """Called by app.py on every run. The choices live in plain session keys ("dataset", "model") that the pickers
     copy into, so they survive page switches (Streamlit forgets a widget's own state when it is not drawn)."""
     entries = {e.key: e for e in catalog()}
-    mine = [k for k in st.session_state.get("my_datasets", []) if k in uploaded_datasets()]
+    mine = list(my_uploads())
     names = dataset_names() + mine
     if st.session_state.get("dataset") not in names:
         st.session_state["dataset"] = DEFAULT_DATASET
@@ -40,7 +41,7 @@ def render_sidebar() -> None:
     with st.sidebar:
         st.selectbox(
             "Dataset", names, index=names.index(st.session_state["dataset"]), key="dataset_picker",
-            format_func=lambda k: f"{k} [yours]" if k in uploaded_datasets() else k,
+            format_func=lambda k: f"{k} [yours]" if k in my_uploads() else k,
             on_change=_keep, args=("dataset_picker", "dataset"),
             help="\n\n".join(f"**{k}**: {v}" for k, v in DESCRIPTIONS.items()),
         )

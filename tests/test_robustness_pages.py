@@ -1,0 +1,108 @@
+"""The robustness corpus through the pages (AppTest): each file uploaded where a user would upload it gives its
+message or its result and never an exception; a poisoned model in the folder and tiny datasets leave every page
+standing."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.corpus import CASES, DATASET, MODEL, PICTURE, Case
+from tests.test_app import app
+from tests.test_robustness import made
+
+pytestmark = pytest.mark.slow
+
+PAGES = sorted(str(p.relative_to(Path(__file__).resolve().parents[1]))
+               for p in (Path(__file__).resolve().parents[1] / "pages").glob("*.py"))
+UPLOADER = {DATASET: ("pages/train.py", "data_upload"), MODEL: ("pages/train.py", "io_model_upload"),
+            PICTURE: ("pages/reconstructions.py", "rec_upload")}
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    monkeypatch.setenv("LATENT_LAB_MODELS", str(folder))
+    from ui.cache import catalog
+
+    catalog.clear()
+    return folder
+
+
+def texts(at, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_corpus_through_the_page_uploaders(case: Case, models_dir):
+    page, key = UPLOADER[case.kind]
+    at = app(page)
+    name, data = made(case.id)
+    at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    errors = texts(at, "error")
+    if case.error:
+        assert any(re.search(case.error, e) for e in errors), errors
+        assert any(name in e for e in errors), errors  # the message names the file
+        if case.kind == MODEL:
+            assert not models_dir.exists() or list(models_dir.glob("*.json")) == []
+    else:
+        assert not errors, errors
+        if case.kind == DATASET:
+            assert any("train /" in s for s in texts(at, "success")), texts(at, "success")
+
+
+def test_a_poisoned_model_in_the_folder_leaves_every_page_standing(models_dir):
+    """A model JSON that passed an older import (metrics as text) costs its own row a warning, never a page."""
+    models_dir.mkdir(parents=True)
+    with zipfile.ZipFile(io.BytesIO(made("model-metric-string")[1])) as z:
+        z.extractall(models_dir)
+    for page in PAGES:
+        at = app()
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+    at = app(model="yours/metricstr")
+    at.switch_page("pages/reconstructions.py").run()
+    assert not at.exception
+    assert any("metricstr cannot be loaded" in e and "must be a number" in e for e in texts(at, "error"))
+
+
+def small_model(data, folder: Path) -> str:
+    """A tiny model of the dataset's shape, saved as a user's model trained on it (no maps: pages compute them)."""
+    from ae.config import TrainConfig
+    from ae.experiment import model_config_for
+    from ae.io import save_model
+    from ae.pipeline import dataset_record
+    from ae.registry import build_model
+    from ae.train import fit
+
+    cfg = model_config_for(data, arch="dense", variant="vae", latent_dim=2, hidden=(16,))
+    model = build_model(cfg, seed=0)
+    fit(model, data.x_train, TrainConfig(epochs=2, batch_size=8))
+    save_model(model, folder, "tiny", {"dataset": dataset_record(data), "metrics": {"mse": 0.1}})
+    return "yours/tiny"
+
+
+@pytest.mark.parametrize("case_id", ["npz-three-samples", "npz-rare-first-class", "npz-one-class",
+                                     "csv-semicolon-decimal-comma"])
+def test_tiny_and_one_class_datasets_leave_every_page_standing(case_id, models_dir):
+    at = app("pages/train.py")
+    name, data = made(case_id)
+    at.file_uploader(key="data_upload").set_value((name, data, "application/octet-stream")).run()
+    at.button(key="data_use").click().run()
+    assert not at.exception, at.exception
+    from ui.uploads import my_uploads  # noqa: F401  (the session's datasets live in its state)
+
+    ds = at.session_state["my_uploads"][at.session_state["dataset"]]
+    key = small_model(ds, models_dir)
+    from ui.cache import catalog
+
+    catalog.clear()
+    at.session_state["model"] = key
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
