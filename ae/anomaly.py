@@ -13,11 +13,13 @@ import torch
 
 from ae.config import ModelConfig, TrainConfig
 from ae.data import Dataset
+from ae.errors import InputError
 from ae.metrics import mse_per_sample, reconstruct
 from ae.models.base import Autoencoder
 from ae.registry import build_model
 from ae.train import fit
 
+MIN_NORMAL = 10  # training samples of the normal class
 DEEP_SVDD_MNIST = [98.0, 99.7, 91.7, 91.9, 94.9, 88.5, 98.3, 94.6, 93.9, 96.5]  # one-class AUROC %, digits 0-9
 
 
@@ -29,7 +31,7 @@ def scores(model: Autoencoder, x: torch.Tensor) -> np.ndarray:
 def flagged(errors: np.ndarray, percentile: float) -> tuple[float, np.ndarray]:
     """(threshold, indices above it, worst first) for a threshold at the given percentile of the errors."""
     if not 0 < percentile < 100:
-        raise ValueError("the percentile must be between 0 and 100")
+        raise InputError("the percentile must be between 0 and 100")
     thr = float(np.percentile(errors, percentile))
     idx = np.where(errors > thr)[0]
     return thr, idx[np.argsort(-errors[idx], kind="stable")]
@@ -50,10 +52,12 @@ class OneClass:
 def train_one_class(data: Dataset, normal: int, epochs: int = 30, seed: int = 0, device: str = "auto") -> Autoencoder:
     """A small conv autoencoder fitted on the train images of class `normal` only."""
     if data.y_train is None:
-        raise ValueError(f"{data.name} has no labels, so no class can be chosen as normal")
+        raise InputError(f"{data.name} has no labels, so no class can be chosen as normal")
     x = data.x_train[data.y_train == normal]
-    if len(x) < 10:
-        raise ValueError(f"class {normal} has only {len(x)} training images; at least 10 are needed")
+    if len(x) < MIN_NORMAL:
+        name = data.class_names[normal] if normal < len(data.class_names) else normal
+        raise InputError(f"class {name} has only {len(x)} training samples; at least {MIN_NORMAL} are needed to "
+                         "learn what normal looks like")
     arch = "conv" if data.kind == "image" and min(data.input_shape[1:]) >= 8 else "dense"
     cfg = ModelConfig(arch=arch, variant="vanilla", input_shape=data.input_shape, latent_dim=8, hidden=(128,),
                       channels=(16, 32), recon_loss="bce" if data.kind == "image" else "mse")
@@ -67,6 +71,8 @@ def evaluate_one_class(model: Autoencoder, data: Dataset, normal: int, train_sec
 
     s = scores(model, data.x_test)
     y = (data.y_test.numpy() != normal).astype(int)
+    if y.min() == y.max():  # AUROC needs both normal and other test samples; say so rather than show "nan"
+        return OneClass(normal, model, s, y.astype(bool), float("nan"), np.zeros(0), np.zeros(0), train_seconds)
     fpr, tpr, _ = roc_curve(y, s)
     return OneClass(normal, model, s, y.astype(bool), float(roc_auc_score(y, s)), fpr, tpr, train_seconds)
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ae.errors import InputError
+
+MIN_MAP_POINTS = 3  # PCA, UMAP and t-SNE all need a few points to place anything
+
 METHODS = ("pca", "umap", "tsne")
 
 
@@ -12,8 +16,8 @@ def embed_2d(codes: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     """codes: [N, latent] -> [N, 2] float32. A 2-D code is its own PCA up to rotation, so every method works for
     any latent size >= 2; a 1-D code is padded with zeros."""
     codes = np.asarray(codes, dtype=np.float32)
-    if codes.ndim != 2 or len(codes) < 3:
-        raise ValueError(f"need at least 3 codes of shape [N, latent] to map, got {list(codes.shape)}")
+    if codes.ndim != 2 or len(codes) < MIN_MAP_POINTS:
+        raise InputError(f"a map needs at least {MIN_MAP_POINTS} test samples; this test split has {len(codes)}")
     if codes.shape[1] == 1:
         codes = np.hstack([codes, np.zeros_like(codes)])
     if method == "pca":

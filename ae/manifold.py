@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ae.embed import MIN_MAP_POINTS
+from ae.errors import InputError
 from ae.models.base import Autoencoder
 
 
@@ -50,6 +52,10 @@ def pca_plane(codes: np.ndarray) -> tuple[Plane, np.ndarray]:
     from sklearn.decomposition import PCA
 
     codes = np.asarray(codes, dtype=np.float32)
+    if codes.ndim != 2 or len(codes) < MIN_MAP_POINTS:
+        raise InputError(f"a map needs at least {MIN_MAP_POINTS} test samples; this test split has {len(codes)}")
+    if codes.shape[1] == 1:  # a 1-D code is its own first component; the second is flat
+        codes = np.hstack([codes, np.zeros_like(codes)])
     pca = PCA(n_components=2, random_state=0).fit(codes)
     coords = pca.transform(codes).astype(np.float32)
     return Plane(pca.mean_.astype(np.float32), pca.components_.astype(np.float32), _extent(coords)), coords

@@ -50,15 +50,25 @@ st.caption("Pick a 'normal' class: a small autoencoder is trained on that class 
            "higher errors.")
 normal_name = st.selectbox("Normal class", data.class_names, index=0, key="an_normal")
 normal = data.class_names.index(normal_name)
-with st.spinner(f"Training a small autoencoder on class {normal_name} alone…"):
-    oc = one_class(data.name, normal)
+try:
+    with st.spinner(f"Training a small autoencoder on class {normal_name} alone…"):
+        oc = one_class(data.name, normal)
+except InputError as e:
+    st.warning(f"**No one-class model for {normal_name}:** {e}. Pick another class.")
+    st.stop()
 a1, a2, a3 = st.columns(3)
-a1.metric("AUROC", f"{oc.auroc:.3f}", help="area under the ROC curve: 1 = perfect separation, 0.5 = chance")
+separable = not np.isnan(oc.auroc)
+a1.metric("AUROC", f"{oc.auroc:.3f}" if separable else "—",
+          help="area under the ROC curve: 1 = perfect separation, 0.5 = chance")
 if data.name.startswith("mnist") and normal < len(DEEP_SVDD_MNIST):
     a2.metric("Deep SVDD (published, full MNIST)", f"{DEEP_SVDD_MNIST[normal] / 100:.3f}",
               help="Ruff et al., ICML 2018, Table 1; trained on ~6,000 images of the class, not ~400")
 a3.metric("Training time", f"{oc.train_seconds:.1f} s")
 
+if not separable:
+    has = f"no images of class {normal_name}" if oc.is_anomaly.all() else f"only images of class {normal_name}"
+    st.info(f"The {data.name} test split has {has}, so there is nothing to separate: AUROC needs normal images and "
+            "others.")
 g1, g2 = st.columns(2)
 roc = go.Figure(go.Scatter(x=oc.fpr, y=oc.tpr, mode="lines", name=f"AUROC {oc.auroc:.3f}"))
 roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance"))

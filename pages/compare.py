@@ -64,7 +64,7 @@ for k in picked:
 if grids:
     show(grids, captions, "content")
 
-table = pd.DataFrame(rows)
+table = pd.DataFrame(rows).replace([np.inf, -np.inf], np.nan)
 st.subheader("Measured on the test split")
 st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_config={
     "test MSE": st.column_config.NumberColumn(format="%.4f"), "PSNR dB": st.column_config.NumberColumn(format="%.2f"),
@@ -74,8 +74,14 @@ st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_
 })
 st.caption(f"MSE, PSNR and SSIM computed here on all {len(data.x_test):,} {data.name} test images; ELBO and "
            "training time as recorded when each model was trained.")
+broken = [r["model"] for r in rows if not np.isfinite(r["test MSE"])]
+if broken:
+    st.warning(f"{', '.join(broken)} give non-finite reconstructions of {data.name} (overflow on inputs far from "
+               "what they were trained on); their numbers are left empty.")
 available = [k for k in METRICS if k in table and table[k].notna().any()]
-metric = st.segmented_control("Bar chart of", available, default="test MSE", key="cmp_metric", required=True)
+if not available:
+    st.stop()
+metric = st.segmented_control("Bar chart of", available, default=available[0], key="cmp_metric", required=True)
 fig = px.bar(table, x="model", y=metric, color="kind", text_auto=".4g")
 fig.update_layout(height=380, yaxis_title=f"{metric} ({METRICS[metric]})" if METRICS[metric] else metric,
                   margin=dict(l=10, r=10, t=30, b=10))

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ae.analysis import recon_table
+from ae.errors import InputError
 from ae.export import codes_csv
 from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, probe_image, recon_report
 from ui.images import big, pairs, png, show
@@ -39,13 +40,17 @@ elif method == "raw" and latent == 1:
 thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
                       help="draw 120 of the test images at their points, in their class colour")
 
-if method in ("pca", "raw"):
-    the_plane, coords = plane(entry.path, entry.stamp, data.name, method, i, j)
-    origin = "computed from the codes (instant)"
-else:
-    with st.spinner(f"Computing the {method_name} map of {len(z):,} codes (a few seconds, once)…"):
-        coords, origin = latent_map(entry.path, entry.stamp, data.name, method)
-    the_plane = None
+try:
+    if method in ("pca", "raw"):
+        the_plane, coords = plane(entry.path, entry.stamp, data.name, method, i, j)
+        origin = "computed from the codes (instant)"
+    else:
+        with st.spinner(f"Computing the {method_name} map of {len(z):,} codes (a few seconds, once)…"):
+            coords, origin = latent_map(entry.path, entry.stamp, data.name, method)
+        the_plane = None
+except InputError as e:
+    st.info(f"**No map for {data.name}:** {e}.")
+    st.stop()
 axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
 labels = data.y_test.numpy() if data.y_test is not None else None
 fig = map_figure(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)

@@ -262,9 +262,13 @@ with tab_io:
     st.download_button("Download the model (.zip: safetensors + JSON)", lambda: model_zip(sel.entry.path),
                        f"{sel.entry.name}.zip", "application/zip", key="io_model_zip")
     z = codes(sel.entry.path, sel.entry.stamp, data.name)
-    _, coords = pca_plane(z)
+    try:
+        _, coords = pca_plane(z)
+    except InputError:  # too few test samples for a map: the codes alone
+        coords = None
     labels = data.y_test.numpy() if data.y_test is not None else None
-    st.download_button(f"Download the latent codes and PCA map of the {data.name} test split (.csv)",
+    st.download_button(f"Download the latent codes{' and PCA map' if coords is not None else ''} of the {data.name} "
+                       "test split (.csv)",
                        lambda: codes_csv(z, coords, labels, data.class_names, "pca"),
                        f"{sel.entry.name}-{data.name}-codes.csv", "text/csv", key="io_codes_csv")
     st.divider()
