@@ -106,3 +106,41 @@ def test_tiny_and_one_class_datasets_leave_every_page_standing(case_id, models_d
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
+
+
+def test_two_sessions_asking_for_one_name_get_one_run_and_one_refusal_at_start(models_dir):
+    from tests.test_train_page import start, wait_for
+
+    one, two = app("pages/train.py"), app("pages/train.py")
+    start(one, "same-name", epochs=300)
+    two.number_input(key="tr_epochs").set_value(2)
+    two.text_input(key="tr_name").set_value("same-name")
+    two.button(key="train_start").click().run()
+    assert not two.exception
+    assert any("is being trained already; choose another name" in e.value for e in two.error), texts(two, "error")
+    wait_for(one, lambda a: any(p.value > 0 for p in a.get("progress")), timeout=120)
+    one.button(key="train_stop").click().run()
+    wait_for(one, lambda a: bool(a.success))
+    assert (models_dir / "same-name.json").exists()
+    two.text_input(key="tr_name").set_value("same-name").run()
+    two.button(key="train_start").click().run()
+    assert any("already exists" in e.value for e in two.error), texts(two, "error")
+
+
+def test_a_model_that_cannot_be_built_is_refused_at_start_and_the_form_stays(models_dir):
+    """Issue 10's hang: digits (8x8) with four stride-2 conv layers. Refused at once, in words; training still works."""
+    at = app("pages/train.py", dataset="digits")
+    at.text_input(key="tr_sizes").set_value("16,32,64,128")
+    at.text_input(key="tr_name").set_value("too-deep")
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert any("too small for 4 stride-2 conv layers" in e.value for e in at.error), texts(at, "error")
+    assert not at.get("progress")  # no job was queued
+    at.text_input(key="tr_sizes").set_value("8").run()
+    at.button(key="train_start").click().run()
+    assert not at.error, texts(at, "error")
+    from ui.cache import job_queue
+
+    mine = [j for j in job_queue().jobs.values() if j.name == "too-deep"]
+    assert len(mine) == 1
+    job_queue().stop(mine[0])  # it has shown what it had to; leave the worker to the other tests
