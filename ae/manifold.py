@@ -30,16 +30,23 @@ class Plane:
 
 def _extent(p: np.ndarray, margin: float = 0.05) -> tuple[float, float, float, float]:
     lo, hi = np.percentile(p, 1, axis=0), np.percentile(p, 99, axis=0)
-    pad = (hi - lo) * margin
+    pad = np.maximum((hi - lo) * margin, 1e-3)  # codes that all coincide still span a small square
     return float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1])
+
+
+def _enough(codes: np.ndarray) -> np.ndarray:
+    codes = np.asarray(codes, dtype=np.float32)
+    if codes.ndim != 2 or len(codes) < MIN_MAP_POINTS:
+        raise InputError(f"a map needs at least {MIN_MAP_POINTS} test samples; this test split has {len(codes)}")
+    return codes
 
 
 def raw_plane(codes: np.ndarray, i: int = 0, j: int = 1) -> Plane:
     """Vary latent dims i and j; every other dim stays at its mean over the codes."""
-    codes = np.asarray(codes, dtype=np.float32)
+    codes = _enough(codes)
     d = codes.shape[1]
     if not (0 <= i < d and 0 <= j < d) or i == j:
-        raise ValueError(f"pick two different latent dimensions between 0 and {d - 1}")
+        raise InputError(f"pick two different latent dimensions between 0 and {d - 1}")
     origin = codes.mean(0)
     origin[[i, j]] = 0
     axes = np.zeros((2, d), dtype=np.float32)
@@ -51,9 +58,7 @@ def pca_plane(codes: np.ndarray) -> tuple[Plane, np.ndarray]:
     """(plane, the codes' coordinates on it) for the first two principal components of the codes."""
     from sklearn.decomposition import PCA
 
-    codes = np.asarray(codes, dtype=np.float32)
-    if codes.ndim != 2 or len(codes) < MIN_MAP_POINTS:
-        raise InputError(f"a map needs at least {MIN_MAP_POINTS} test samples; this test split has {len(codes)}")
+    codes = _enough(codes)
     if codes.shape[1] == 1:  # a 1-D code is its own first component; the second is flat
         codes = np.hstack([codes, np.zeros_like(codes)])
     pca = PCA(n_components=2, random_state=0).fit(codes)

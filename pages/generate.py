@@ -68,10 +68,11 @@ def path_tab() -> None:
     if how == "by index" or labels is None:
         a = int(p2.number_input("Image A", 0, n_test - 1, 0, key="gen_a"))
         other = int(np.argmax(labels != labels[0])) if labels is not None else 1  # B of another class than A
-        b = int(p3.number_input("Image B", 0, n_test - 1, other, key="gen_b"))
+        b = int(p3.number_input("Image B", 0, n_test - 1, min(other, n_test - 1), key="gen_b"))
     else:
-        ca = p2.selectbox("Class of A", data.class_names, index=0, key="gen_class_a")
-        cb = p3.selectbox("Class of B", data.class_names, index=min(1, len(data.class_names) - 1), key="gen_class_b")
+        present = [c for i, c in enumerate(data.class_names) if (labels == i).any()]  # classes in the test split
+        ca = p2.selectbox("Class of A", present, index=0, key="gen_class_a")
+        cb = p3.selectbox("Class of B", present, index=min(1, len(present) - 1), key="gen_class_b")
         draw = st.session_state.get("gen_draw", 0)
         rng = np.random.default_rng(draw)
         a = int(rng.choice(np.where(labels == data.class_names.index(ca))[0]))

@@ -50,6 +50,7 @@ def test_the_corpus_covers_every_class_of_input_failure():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_corpus_through_ae(case: Case, tmp_path):
+    made(case.id)  # writing the file is not part of judging it
     t0 = time.perf_counter()
     if case.error:
         with pytest.raises(InputError) as err:
@@ -61,7 +62,7 @@ def test_corpus_through_ae(case: Case, tmp_path):
             case.check(*result)
         else:
             case.check(result)
-    assert time.perf_counter() - t0 < 30, "an input must be judged in seconds, not hang"
+    assert time.perf_counter() - t0 < 10, "an input must be judged in seconds, not hang"
 
 
 def test_a_model_zip_refused_for_a_bad_field_leaves_nothing_behind(tmp_path):
@@ -95,13 +96,17 @@ def test_a_job_whose_model_cannot_be_built_fails_at_once_with_the_reason(tmp_pat
         import ae.pipeline
 
         monkeypatch.setattr(ae.pipeline, "preflight", lambda *a: None)
+        warm = q.submit("ann", "warm-up", data, cfg, TrainConfig(epochs=2), tmp_path)  # a worker's first task
+        while not warm.state().finished:  # imports and deserialises for seconds; a class's workers are warm
+            time.sleep(0.05)
+        q.forget(warm)
         job = q.submit("ann", "never", data, cfg, TrainConfig(epochs=2), tmp_path)
         t0 = time.perf_counter()
         while not job.state().finished and time.perf_counter() - t0 < 10:
-            time.sleep(0.05)
+            time.sleep(0.02)
         s = job.state()
         assert s.status == "failed" and "too small for 4 stride-2 conv layers" in s.message, (s.status, s.message)
-        assert time.perf_counter() - t0 < 1.0 + 0.5  # one poll of the dispatcher plus the task
+        assert time.perf_counter() - t0 < 1.0
         assert list(tmp_path.iterdir()) == []  # no files and no reservation left
     finally:
         q.close()

@@ -93,11 +93,9 @@ def test_tiny_and_one_class_datasets_leave_every_page_standing(case_id, models_d
     at = app("pages/train.py")
     name, data = made(case_id)
     at.file_uploader(key="data_upload").set_value((name, data, "application/octet-stream")).run()
-    at.button(key="data_use").click().run()
-    assert not at.exception, at.exception
-    from ui.uploads import my_uploads  # noqa: F401  (the session's datasets live in its state)
-
-    ds = at.session_state["my_uploads"][at.session_state["dataset"]]
+    assert not at.exception and not at.error, texts(at, "error")
+    (ds,) = at.session_state["my_uploads"].values()  # the session's datasets live in its state
+    at.session_state["dataset"] = ds.name  # what "Use this dataset" does (AppTest cannot click through format_func)
     key = small_model(ds, models_dir)
     from ui.cache import catalog
 
@@ -144,3 +142,29 @@ def test_a_model_that_cannot_be_built_is_refused_at_start_and_the_form_stays(mod
     mine = [j for j in job_queue().jobs.values() if j.name == "too-deep"]
     assert len(mine) == 1
     job_queue().stop(mine[0])  # it has shown what it had to; leave the worker to the other tests
+
+
+def test_an_upload_is_decoded_once_shared_by_name_and_freed_with_its_sessions(models_dir):
+    import gc
+
+    from tests.corpus import digits, npz
+    from ui.uploads import _pool
+
+    x, y = digits(200)
+    data = npz(x=x, y=y)
+    sessions = []
+    for name in ("a.npz", "b.npz", "c.npz"):
+        at = app("pages/train.py")
+        at.file_uploader(key="data_upload").set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception and at.success, texts(at, "error")
+        sessions.append(at)
+    loaded = [next(iter(at.session_state["my_uploads"].values())) for at in sessions]
+    assert len({d.name for d in loaded}) == 3  # each upload keeps its own name...
+    assert len({d.x_train.data_ptr() for d in loaded}) == 1  # ...and all three share one decoded copy
+    assert len(_pool()) == 1
+    del loaded
+    for at in sessions:  # what Streamlit drops when a tab closes: the session's state
+        for key in ("my_uploads", "_upload_bases"):
+            del at.session_state[key]
+        gc.collect()
+        assert len(_pool()) == (0 if at is sessions[-1] else 1)  # held while any session holds it

@@ -14,8 +14,7 @@ import torch
 from ae.config import ModelConfig
 from ae.data import load_dataset
 from ae.export import import_model_zip, model_zip
-from ae.io import load_model
-from ae.io import reserve_name
+from ae.io import load_model, reserve_name
 from ae.pipeline import check_fits
 from ae.userdata import load_zip
 from tests.test_app import app

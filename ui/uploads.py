@@ -18,10 +18,9 @@ import streamlit as st
 
 from ae.data import Dataset
 from ae.errors import InputError
-from ae.userdata import load_csv, load_npz, load_zip
+from ae.userdata import LOADERS, load_file
 
 MINE = "my_uploads"  # session key: {dataset name: Dataset}
-LOADERS = {".npz": load_npz, ".zip": load_zip, ".csv": load_csv}
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,8 +68,9 @@ def _decode(file_name: str, raw: bytes, label_column: str) -> Dataset:
     if suffix not in LOADERS:
         raise InputError(f"{file_name}: upload an .npz, a .zip of images or a .csv")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{stem}{suffix}"
+        path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(raw)
-        if suffix == ".csv":
-            return load_csv(path, stem, label_column.strip() or None)
-        return LOADERS[suffix](path, stem)
+        try:
+            return load_file(path, stem, label_column.strip() or None)
+        except InputError as e:  # name the user's file, not our temporary copy
+            raise InputError(str(e).replace(path.name, file_name)) from e
