@@ -255,7 +255,8 @@ CASES: list[Case] = [
          r"'history' must be a list"),
     # 3. small files that would take the server's memory
     Case("npz-zero-bomb", 3, DATASET, lambda: ("bomb.npz", zero_bomb()), r"MB"),
-    Case("npz-header-1e12", 3, DATASET, lambda: ("huge.npz", npz_header_claiming((10**6, 10**3, 10**3))), r"over the limit"),
+    Case("npz-header-1e12", 3, DATASET, lambda: ("huge.npz", npz_header_claiming((10**6, 10**3, 10**3))),
+         r"over the limit"),
     Case("model-huge-hidden", 3, MODEL,
          lambda: model_files("wide", _set("model", {"arch": "dense", "variant": "vanilla", "input_shape": [1, 28, 28],
                                                    "latent_dim": 2, "hidden": [1000000, 128]})),
