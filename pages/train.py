@@ -236,7 +236,7 @@ with tab_data:
             ds = load_upload(up.name, up.getvalue(), label_col)
         except InputError as e:
             ds = None
-            st.error(f"**{up.name} cannot be used:** {e}")
+            st.error(f"**{up.name} cannot be used:** {str(e).removeprefix(f'{up.name}: ')}")
         if ds is not None:
             key = ds.name
             st.success(f"**{Path(up.name).stem}**: {len(ds.x_train):,} train / {len(ds.x_test):,} test samples of "

@@ -237,3 +237,37 @@ def test_two_students_train_at_once_queue_and_open_their_models(browser, streaml
         for name in names:
             for suffix in (".json", ".safetensors", ".maps.safetensors"):
                 (target / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def test_bad_uploads_get_messages_in_the_browser_and_a_good_one_is_usable(page, streamlit_url, tmp_path):
+    """Issue 10 in Chromium: a poisoned model zip and a zip bomb of PNGs are refused in words; a CSV with ';' and
+    decimal commas loads as numbers and becomes the sidebar's dataset; no exception box anywhere."""
+    from tests.corpus import CASES
+
+    files = {}
+    for case_id in ("model-metric-string", "zip-3000-pngs", "csv-semicolon-decimal-comma", "picture-exif"):
+        name, data = next(c for c in CASES if c.id == case_id).make()
+        files[case_id] = tmp_path / name
+        files[case_id].write_bytes(data)
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Train")
+    page.get_by_role("tab", name="Import and export").click()
+    page.locator(".st-key-io_model_upload input[type=file]").set_input_files(str(files["model-metric-string"]))
+    page.get_by_text(re.compile(r"metricstr.zip cannot be imported:.*metrics 'mse' must be a number")).wait_for(
+        timeout=60_000)
+    assert_no_exception(page)
+    screenshot(page, "upload_poisoned_model")
+    page.get_by_role("tab", name="Your data").click()
+    page.locator(".st-key-data_upload input[type=file]").set_input_files(str(files["zip-3000-pngs"]))
+    page.get_by_text(re.compile(r"many.zip cannot be used:.*MB")).wait_for(timeout=60_000)
+    assert_no_exception(page)
+    screenshot(page, "upload_png_bomb")
+    page.locator(".st-key-data_upload input[type=file]").set_input_files(str(files["csv-semicolon-decimal-comma"]))
+    page.get_by_text(re.compile(r"eu: \d+ train / \d+ test samples of shape \[3\]")).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Use this dataset").click()
+    wait_idle(page)
+    shown = page.evaluate("() => [...document.querySelectorAll('[data-testid=stSidebar] [data-testid=stSelectbox] *')]"
+                          ".map(e => (e.value || '') + ' ' + (e.title || '') + ' ' + (e.textContent || '')).join(' ')")
+    assert re.search(r"eu \(upload [0-9a-f]{6}\) \[yours\]", shown), shown[:300]
+    assert_no_exception(page)
+    screenshot(page, "upload_csv_decimal_commas")
