@@ -135,6 +135,11 @@ def umap_warmup() -> threading.Thread | None:
     """Compile UMAP's numba code in a background thread at start (~30 s once), so the first live map is quick."""
     if os.environ.get(WARMUP_ENV):
         return None
+    # scikit-learn imported from two threads at once fails now and then with "partially initialized module
+    # sklearn.base" (seen at server start: this thread importing umap while the first page imports sklearn)
+    import sklearn.base  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+
     thread = threading.Thread(target=_warm_up_and_settle, name="umap-warmup", daemon=True)
     thread.start()
     return thread
