@@ -98,10 +98,16 @@ def _marker(folder: str | Path, name: str) -> Path:
 
 
 def _reservation_live(marker: Path) -> bool:
+    """A marker holds its owner's host-pid tag; an empty or unreadable one (its writer died between creating and
+    writing it, or an older format) counts as live only while it is young."""
     try:
-        return not _owner_gone(marker.read_text(errors="replace").strip())
+        tag = marker.read_text(errors="replace").strip()
+        age = time.time() - marker.stat().st_mtime
     except FileNotFoundError:
         return False
+    if not re.fullmatch(r"[0-9a-f]{8}-\d+", tag):
+        return age < (10.0 if not tag else STALE_S)
+    return not _owner_gone(tag)
 
 
 def reserve_name(folder: str | Path, name: str) -> Path:
