@@ -233,7 +233,8 @@ with tab_data:
     label_col = st.text_input("Label column (CSV only, optional)", "", key="data_label")
     if up is not None:
         try:
-            ds = load_upload(up.name, up.getvalue(), label_col)
+            with st.spinner(f"Reading {up.name} (a zip of thousands of images takes a while)…"):
+                ds = load_upload(up.name, up.getvalue(), label_col)
         except InputError as e:
             ds = None
             st.error(f"**{up.name} cannot be used:** {str(e).removeprefix(f'{up.name}: ')}")
