@@ -34,7 +34,10 @@ def import_model_zip(data: bytes, folder: str | Path) -> str:
     if len(data) > MAX_UPLOAD_FILE:
         raise InputError(f"the zip is {mb(len(data))}; the limit is {mb(MAX_UPLOAD_FILE)}")
     with user_input("this zip"):
-        z = zipfile.ZipFile(io.BytesIO(data))
+        try:
+            z = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as e:
+            raise InputError("this is not a zip file (or its end is cut off)") from e
         names = [n for n in z.namelist() if not n.endswith("/")]
         jsons = [n for n in names if n.endswith(".json")]
         weights = [n for n in names if n.endswith(".safetensors") and not n.endswith(".maps.safetensors")]

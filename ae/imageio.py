@@ -36,7 +36,7 @@ TOLERANCE = 1e-3  # float pixels this far outside [0, 1] are rounding, not anoth
 
 
 @contextlib.contextmanager
-def pillow_errors(what: str) -> Iterator[None]:
+def pillow_errors(what: str, kind: str = "image") -> Iterator[None]:
     """Inside Pillow's parsers a hostile file fails with almost any type (SyntaxError, KeyError, struct.error, ...);
     there they all mean "this picture is broken", so they become an InputError naming it.
 
@@ -47,24 +47,24 @@ def pillow_errors(what: str) -> Iterator[None]:
     try:
         yield
     except UnidentifiedImageError as e:
-        raise InputError(f"{what} is not a readable image (UnidentifiedImageError)") from e
+        raise InputError(f"{what} is not a readable {kind} (UnidentifiedImageError)") from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise InputError(f"{what} is an image too large to decode safely ({e.__class__.__name__})") from e
     except (InputError, *TRANSLATED):
         raise
     except Exception as e:
-        raise InputError(f"{what} is not a readable image ({e.__class__.__name__}: {str(e)[:120]})") from e
+        raise InputError(f"{what} is not a readable {kind} ({e.__class__.__name__}: {str(e)[:120]})") from e
 
 
 @contextlib.contextmanager
-def open_image(fp: IO[bytes], what: str) -> Iterator[Image.Image]:
+def open_image(fp: IO[bytes], what: str, kind: str = "image") -> Iterator[Image.Image]:
     """Open a picture lazily (header only): what Pillow cannot identify or calls a decompression bomb is refused.
 
     Pillow only warns about bombs below twice its limit, so the warning is raised here as well.
     """
     from PIL import Image
 
-    with pillow_errors(what), warnings.catch_warnings():
+    with pillow_errors(what, kind), warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         im = Image.open(fp)
     with im:
@@ -170,7 +170,7 @@ def prepare_image(data: bytes, input_shape: tuple[int, ...]) -> tuple[torch.Tens
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"the file is {len(data) / MiB:.1f} MB; the limit is {mb(MAX_UPLOAD_BYTES)}")
     notes: list[str] = []
-    with user_input("this file"), open_image(io.BytesIO(data), "this file") as im:
+    with user_input("this file"), open_image(io.BytesIO(data), "this file", "PNG or JPEG image") as im:
         if im.format not in FORMATS:
             raise InputError(f"only PNG and JPEG images are accepted, this is {im.format}")
         check_pixels(im, "the image")

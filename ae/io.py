@@ -87,7 +87,7 @@ def ensure_free(folder: str | Path, name: str) -> None:
     """The one "name already taken" check, made before any work (training, import) starts: a complete model, or
     a name another run has reserved (see `reserve_name`)."""
     if name_taken(folder, name):
-        raise FileExistsError(f"a model named {name!r} already exists in {folder}; choose another name")
+        raise FileExistsError(f"a model named {name!r} already exists; choose another name")
     marker = _marker(folder, name)
     if marker.exists() and _reservation_live(marker):
         raise FileExistsError(f"a model named {name!r} is being trained already; choose another name")
@@ -194,8 +194,8 @@ def save_model(
     """
     weights, config = paths(folder, name)
     check_folder(folder)
-    if not overwrite:
-        ensure_free(folder, name)
+    if not overwrite and name_taken(folder, name):  # a reservation is its holder's: the caller checked it at start
+        raise FileExistsError(f"a model named {name!r} already exists; choose another name")
     # Save the plain module's weights (an uncompiled, CPU copy), contiguous as safetensors requires.
     base = getattr(model, "_orig_mod", model)
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in base.state_dict().items()}

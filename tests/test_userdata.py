@@ -513,8 +513,8 @@ def test_huge_picture_in_a_zip_is_refused(tmp_path):
     "data,shape,message",
     [
         (b"", (1, 28, 28), "the file is empty"),
-        (b"not an image", (1, 28, 28), "not a readable image"),
-        (b"GIF89a" + bytes(30), (1, 28, 28), "not a readable image|only PNG and JPEG"),
+        (b"not an image", (1, 28, 28), "not a readable PNG or JPEG image"),
+        (b"GIF89a" + bytes(30), (1, 28, 28), "not a readable PNG or JPEG image|only PNG and JPEG"),
         (png_bytes(Image.new("L", (4, 4))), (784,), "tabular rows, not images"),
     ],
 )

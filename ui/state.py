@@ -29,6 +29,7 @@ def render_sidebar() -> None:
     copy into, so they survive page switches (Streamlit forgets a widget's own state when it is not drawn)."""
     entries = {e.key: e for e in catalog()}
     mine = list(my_uploads())
+    yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
     if st.session_state.get("dataset") not in names:
         st.session_state["dataset"] = DEFAULT_DATASET
@@ -41,7 +42,7 @@ def render_sidebar() -> None:
     with st.sidebar:
         st.selectbox(
             "Dataset", names, index=names.index(st.session_state["dataset"]), key="dataset_picker",
-            format_func=lambda k: f"{k} [yours]" if k in my_uploads() else k,
+            format_func=lambda k: f"{k} [yours]" if k in yours else k,
             on_change=_keep, args=("dataset_picker", "dataset"),
             help="\n\n".join(f"**{k}**: {v}" for k, v in DESCRIPTIONS.items()),
         )
