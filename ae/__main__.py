@@ -112,6 +112,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
 def cmd_list(a: argparse.Namespace) -> int:
     from ae.data import DESCRIPTIONS
+    from ae.knobs import knobs
     from ae.models.blocks import ARCHS
     from ae.registry import VARIANTS, variants
 
@@ -121,11 +122,23 @@ def cmd_list(a: argparse.Namespace) -> int:
     print("architectures:")
     for k, fn in ARCHS.items():
         print(f"  {k:<14} {(fn.__doc__ or '').strip().splitlines()[0]}")
-    print("variants:")
+    print("variants (knobs: --param NAME=VALUE):")
     for k in variants():
         doc = (VARIANTS[k].__doc__ or sys.modules[VARIANTS[k].__module__].__doc__ or "").strip().splitlines()[0]
         print(f"  {k:<14} {doc}")
+        for knob in knobs(VARIANTS[k].Params):
+            print(f"  {'':<16}{knob.describe()}")
     return 0
+
+
+def knob_help() -> str:
+    """--param's help, generated from every variant's knobs."""
+    from ae.knobs import knobs
+    from ae.registry import VARIANTS, variants
+
+    lines = [f"{v}: " + "; ".join(k.describe() for k in knobs(VARIANTS[v].Params)) for v in variants()
+             if knobs(VARIANTS[v].Params)]
+    return "a variant's knob as NAME=VALUE (repeat for several). " + " | ".join(lines)
 
 
 def cmd_pretrain(a: argparse.Namespace) -> int:
@@ -149,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--hidden", type=int, nargs="*", help="dense layer widths")
     t.add_argument("--channels", type=int, nargs="*", help="conv channels")
     t.add_argument("--loss", choices=["mse", "bce"])
-    t.add_argument("--param", action="append", default=[], help="variant knob, e.g. beta=4 or noise=mask")
+    t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=knob_help().replace("%", "%%"))
     t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float, default=1e-3)

@@ -7,17 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ae.io import clean_stale, list_models
+from ae.registry import variant_title
 from ae.zoo import ZOO, ZOO_DIR
 
 MODELS_ENV = "LATENT_LAB_MODELS"
-VARIANT_NAMES = {
-    "vanilla": "autoencoder",
-    "denoising": "denoising AE",
-    "sparse": "sparse AE",
-    "contractive": "contractive AE",
-    "vae": "VAE",
-    "beta-vae": "beta-VAE",
-}
 
 
 def user_models_dir() -> Path:
@@ -47,7 +40,7 @@ class ModelEntry:
             return f"{self.name} (unreadable)"
         mse = f", test MSE {self.mse:.4f}" if self.mse is not None else ""
         mine = " [yours]" if self.source == "yours" else ""
-        return f"{self.name}{mine} · {VARIANT_NAMES.get(self.variant, self.variant)}, latent {self.latent_dim}{mse}"
+        return f"{self.name}{mine} · {variant_title(self.variant)}, latent {self.latent_dim}{mse}"
 
 
 def weights_stamp(path: str) -> int:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
 from ae.errors import InputError
+from ae.knobs import check_knobs
 
 T = TypeVar("T")
 
@@ -30,11 +31,13 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         raise InputError(f"unknown {cls.__name__} keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     hints = typing.get_type_hints(cls)
     try:
-        return cls(**{k: _checked(k, v, hints.get(k, Any)) for k, v in data.items()})
+        obj = cls(**{k: _checked(k, v, hints.get(k, Any)) for k, v in data.items()})
     except InputError:
         raise
     except (ValueError, TypeError) as e:
         raise InputError(str(e)) from e
+    check_knobs(obj)
+    return obj
 
 
 def _checked(key: str, value: Any, hint: Any) -> Any:

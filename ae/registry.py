@@ -31,6 +31,13 @@ def register(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]]:
     return add
 
 
+def variant_title(name: str) -> str:
+    """What the pages call a variant: its class's title, else its registered name (an unknown one as given)."""
+    variants()
+    cls = VARIANTS.get(name)
+    return (cls.title or name) if cls is not None else name
+
+
 def variants() -> list[str]:
     import ae.models  # noqa: F401  (importing the package runs every @register)
 

@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from ae.analysis import choose_images
-from ae.catalog import VARIANT_NAMES
+from ae.registry import variant_title
 from ui.cache import catalog, model, recon_report
 from ui.images import show, tile_png
 from ui.shell import ensure_shell
@@ -55,7 +55,7 @@ for k in picked:
         captions.append(f"{e.name} (MSE on these: {rep.summary(idx)['mse']:.4f})")
     same_data = meta.get("dataset", {}).get("name") == data.name
     rows.append({
-        "model": e.name, "kind": VARIANT_NAMES.get(e.variant, e.variant), "arch": e.arch, "latent": e.latent_dim,
+        "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
         "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"), "SSIM": whole.get("ssim"),
         "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
         "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "

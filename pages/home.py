@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ae.catalog import VARIANT_NAMES
+from ae.registry import variant_title
 from ui.cache import catalog, device_name, gallery_strip
 from ui.images import png, show
 from ui.shell import ensure_shell
@@ -33,7 +33,7 @@ rows = []
 for e in entries:
     meta_metrics = gallery_strip(e.path, e.stamp)[1]
     rows.append({
-        "model": e.name, "kind": VARIANT_NAMES.get(e.variant, e.variant), "arch": e.arch, "latent": e.latent_dim,
+        "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
         "parameters": e.parameters, "trained on": e.dataset, "test MSE": meta_metrics.get("mse"),
         "PSNR dB": meta_metrics.get("psnr"), "SSIM": meta_metrics.get("ssim"), "ELBO nats": meta_metrics.get("elbo"),
         "source": e.source,
@@ -55,7 +55,7 @@ cols = st.columns(3)
 for i, e in enumerate(entries):
     strip, _ = gallery_strip(e.path, e.stamp)
     with cols[i % 3]:
-        st.markdown(f"**{e.name}** · {VARIANT_NAMES.get(e.variant, e.variant)}, latent {e.latent_dim}")
+        st.markdown(f"**{e.name}** · {variant_title(e.variant)}, latent {e.latent_dim}")
         if strip is not None:
             show(png(strip), "top: originals · bottom: reconstructions", "stretch")
         else:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ae.catalog import VARIANT_NAMES, user_models_dir
+from ae.catalog import user_models_dir
 from ae.config import TrainConfig
 from ae.data import dataset_names
 from ae.errors import InputError
@@ -15,10 +15,10 @@ from ae.experiment import model_config_for
 from ae.export import codes_csv, import_model_zip, model_zip
 from ae.limits import MAX_DATASET_BYTES, MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, MAX_UPLOAD_FILE, mb
 from ae.manifold import pca_plane
-from ae.noise import NOISES
-from ae.registry import variants
+from ae.registry import variant_title, variants
 from ui.cache import catalog, codes, job_queue
 from ui.images import show, tile_png
+from ui.knobs import knob_values, knob_widgets
 from ui.plots import loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, current_dataset, current_selection
@@ -67,23 +67,6 @@ def use_model(key: str) -> None:
     st.session_state["model_picker"] = key
 
 
-def variant_params(variant: str) -> dict:
-    """The chosen variant's own knobs, read from their widgets."""
-    ss = st.session_state
-    if variant == "denoising":
-        return {"noise": ss.get("tr_noise", "gaussian"), "level": float(ss.get("tr_level", 0.3))}
-    if variant == "sparse":
-        out = {"mode": ss.get("tr_sparse_mode", "l1"), "weight": float(ss.get("tr_sparse_w", 0.1))}
-        if out["mode"] == "kl":
-            out["target"] = float(ss.get("tr_sparse_t", 0.05))
-        return out
-    if variant == "contractive":
-        return {"weight": float(ss.get("tr_contractive_w", 0.01))}
-    if variant in ("vae", "beta-vae"):
-        return {"beta": float(ss.get(f"tr_beta_{variant}", 1.0 if variant == "vae" else 4.0))}
-    return {}
-
-
 def start_training(data) -> None:
     """Button callback (it runs before the page, so the job exists when the page draws)."""
     ss = st.session_state
@@ -93,7 +76,7 @@ def start_training(data) -> None:
         sizes = parse_sizes(ss["tr_sizes"], "channels" if arch == "conv" else "hidden sizes")
         extra = {"channels": sizes} if arch == "conv" else {"hidden": sizes}
         mcfg = model_config_for(data, arch=arch, variant=variant, latent_dim=int(ss["tr_latent"]),
-                                params=variant_params(variant), **extra)
+                                params=knob_values(variant), **extra)
         tcfg = TrainConfig(epochs=int(ss["tr_epochs"]), batch_size=int(ss["tr_batch"]), lr=float(ss["tr_lr"]),
                            seed=int(ss["tr_seed"]))
         job_queue().submit(owner(), str(ss["tr_name"]).strip(), data, mcfg, tcfg, user_models_dir(),
@@ -177,7 +160,7 @@ def train_form(data, note: str = "") -> None:
     c1, c2, c3 = st.columns(3)
     arch = c1.selectbox("Architecture", ["conv", "dense"] if image else ["dense"], key="tr_arch")
     variant = c2.selectbox("Variant", variants(), index=variants().index("vanilla"), key="tr_variant",
-                           format_func=lambda v: VARIANT_NAMES.get(v, v))
+                           format_func=lambda v: variant_title(v))
     latent = c3.number_input("Latent size", 1, 256, 16, key="tr_latent")
     c4, c5, c6, c7 = st.columns(4)
     c4.number_input("Epochs", 1, 500, 20, key="tr_epochs")
@@ -186,19 +169,7 @@ def train_form(data, note: str = "") -> None:
     c7.number_input("Seed", 0, 100_000, 0, key="tr_seed")
     st.text_input("Conv channels (one stride-2 layer each)" if arch == "conv" else
                   "Dense hidden sizes", "32,64" if arch == "conv" else "256,128", key="tr_sizes")
-    k1, k2, k3 = st.columns(3)
-    if variant == "denoising":
-        k1.selectbox("Noise", NOISES if image else ["gaussian", "mask"], key="tr_noise")
-        k2.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_level")
-    elif variant == "sparse":
-        mode = k1.selectbox("Sparsity", ["l1", "kl"], key="tr_sparse_mode")
-        k2.number_input("Sparsity weight", 0.0, 100.0, 0.1, format="%.4f", key="tr_sparse_w")
-        if mode == "kl":
-            k3.number_input("Target activation", 0.001, 0.999, 0.05, key="tr_sparse_t")
-    elif variant == "contractive":
-        k1.number_input("Contractive weight", 0.0, 100.0, 0.01, format="%.4f", key="tr_contractive_w")
-    elif variant in ("vae", "beta-vae"):
-        k1.number_input("beta (KL weight)", 0.0, 100.0, 1.0 if variant == "vae" else 4.0, key=f"tr_beta_{variant}")
+    knob_widgets(variant, image)
     st.text_input("Save as", f"my-{arch}-{variant}-{latent}", key="tr_name",
                   help="letters, digits, '_', '-' or '.'; it must not be taken")
     st.button("Start training", key="train_start", type="primary", on_click=start_training, args=(data,))

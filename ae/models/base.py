@@ -40,6 +40,7 @@ class Autoencoder(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # what the pages call it ("denoising AE"); the name when empty
     Params: ClassVar[type] = NoParams
     variational: ClassVar[bool] = False
     code_factor: ClassVar[int] = 1  # the code head emits latent_dim * code_factor numbers (VAE: mean and log-var)

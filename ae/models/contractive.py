@@ -5,18 +5,15 @@ from dataclasses import dataclass
 
 import torch
 
-from ae.errors import InputError
+from ae.knobs import knob
 from ae.models.base import Autoencoder, Output
 from ae.registry import register
 
 
 @dataclass
 class ContractiveParams:
-    weight: float = 1e-2
-
-    def __post_init__(self) -> None:
-        if self.weight < 0:
-            raise InputError(f"contractive weight must be >= 0, got {self.weight}")
+    weight: float = knob(1e-2, min=0.0, max=100.0, fmt="%.4f", label="Contractive weight",
+                         help="weight of the squared Frobenius norm of the encoder's Jacobian")
 
 
 def jacobian_frobenius(z: torch.Tensor, x: torch.Tensor, create_graph: bool) -> torch.Tensor:
@@ -34,6 +31,7 @@ def jacobian_frobenius(z: torch.Tensor, x: torch.Tensor, create_graph: bool) -> 
 
 @register("contractive")
 class Contractive(Autoencoder):
+    title = "contractive AE"
     Params = ContractiveParams
 
     def forward(self, x: torch.Tensor) -> Output:

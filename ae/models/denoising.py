@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import torch
 
 from ae.errors import InputError
+from ae.knobs import knob
 from ae.models.base import Autoencoder
 from ae.noise import NOISES, corrupt
 from ae.registry import register
@@ -12,18 +13,19 @@ from ae.registry import register
 
 @dataclass
 class DenoisingParams:
-    noise: str = "gaussian"  # gaussian | salt_pepper | mask
-    level: float = 0.3  # sigma for gaussian, fraction of entries hit otherwise
+    noise: str = knob("gaussian", choices=NOISES, tabular_choices=("gaussian", "mask"), label="Noise",
+                      help="the corruption applied to each training input")
+    level: float = knob(0.3, min=0.0, max=5.0, ui_max=1.0, step=0.05, label="Noise level",
+                        help="sigma for gaussian noise; the fraction of entries hit for salt_pepper and mask")
 
     def __post_init__(self) -> None:
-        if self.noise not in NOISES:
-            raise InputError(f"unknown noise {self.noise!r}; choose one of {', '.join(NOISES)}")
         if not 0 <= self.level <= (5 if self.noise == "gaussian" else 1):
             raise InputError(f"noise level {self.level} is out of range for {self.noise}")
 
 
 @register("denoising")
 class Denoising(Autoencoder):
+    title = "denoising AE"
     Params = DenoisingParams
 
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:

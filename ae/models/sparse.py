@@ -5,26 +5,24 @@ from dataclasses import dataclass
 
 import torch
 
-from ae.errors import InputError
+from ae.knobs import knob
 from ae.models.base import Autoencoder
 from ae.registry import register
 
 
 @dataclass
 class SparseParams:
-    mode: str = "l1"  # l1 | kl
-    weight: float = 1e-3
-    target: float = 0.05  # rho, the target mean activation (kl mode)
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("l1", "kl"):
-            raise InputError(f"sparse mode must be 'l1' or 'kl', got {self.mode!r}")
-        if self.weight < 0 or not 0 < self.target < 1:
-            raise InputError("sparse weight must be >= 0 and target in (0, 1)")
+    mode: str = knob("l1", choices=("l1", "kl"), label="Sparsity",
+                     help="l1: penalise the code's absolute values; kl: push each unit's mean activation to target")
+    weight: float = knob(0.1, min=0.0, max=100.0, fmt="%.4f", label="Sparsity weight",
+                         help="how strongly sparsity is traded against reconstruction")
+    target: float = knob(0.05, min=0.001, max=0.999, only=("mode", "kl"), label="Target activation",
+                         help="rho, the mean activation each code unit is pushed towards")
 
 
 @register("sparse")
 class Sparse(Autoencoder):
+    title = "sparse AE"
     Params = SparseParams
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,3 +7,5 @@ from ae.registry import register
 @register("vanilla")
 class Vanilla(Autoencoder):
     """Nothing beyond the shared interface: the bottleneck alone forces a compressed code."""
+
+    title = "autoencoder"

@@ -14,23 +14,23 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ae.errors import InputError
+from ae.knobs import knob
 from ae.models.base import Autoencoder, Output
 from ae.registry import register
+
+BETA_HELP = "weight of the KL term: 1 is the ELBO, more trades reconstruction for a smoother, more factorised code"
 
 
 @dataclass
 class VAEParams:
-    beta: float = 1.0
-    obs_sigma: float = 0.1  # std of the Gaussian decoder, used only with recon_loss "mse"
-
-    def __post_init__(self) -> None:
-        if self.beta < 0 or self.obs_sigma <= 0:
-            raise InputError("beta must be >= 0 and obs_sigma > 0")
+    beta: float = knob(1.0, min=0.0, max=100.0, label="beta (KL weight)", help=BETA_HELP)
+    obs_sigma: float = knob(0.1, min=1e-4, max=10.0, fmt="%.4f", label="Decoder sigma",
+                            help="std of the Gaussian decoder; used only with the mse reconstruction loss")
 
 
 @register("vae")
 class VAE(Autoencoder):
+    title = "VAE"
     Params = VAEParams
     variational = True
     code_factor = 2
@@ -76,11 +76,12 @@ class VAE(Autoencoder):
 
 @dataclass
 class BetaVAEParams(VAEParams):
-    beta: float = 4.0
+    beta: float = knob(4.0, min=0.0, max=100.0, label="beta (KL weight)", help=BETA_HELP)
 
 
 @register("beta-vae")
 class BetaVAE(VAE):
     """A VAE whose KL weight beta > 1 trades reconstruction for a more factorised code."""
 
+    title = "beta-VAE"
     Params = BetaVAEParams
