@@ -17,6 +17,8 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from ae.registry import Registry
+
 DATA_ENV = "LATENT_LAB_DATA"
 OFFLINE_ENV = "LATENT_LAB_OFFLINE"
 
@@ -61,13 +63,13 @@ def data_dir() -> Path:
     return Path(base) / "latent-lab" / "data"
 
 
-SOURCES: dict[str, Callable[[Path, bool], Dataset]] = {}
+SOURCES: Registry[Callable[[Path, bool], Dataset]] = Registry("dataset")
 DESCRIPTIONS: dict[str, str] = {}
 
 
 def source(name: str, description: str) -> Callable:
     def add(fn: Callable[[Path, bool], Dataset]) -> Callable[[Path, bool], Dataset]:
-        SOURCES[name] = fn
+        SOURCES.register(name)(fn)
         DESCRIPTIONS[name] = description
         return fn
 
@@ -80,9 +82,7 @@ def dataset_names() -> list[str]:
 
 def load_dataset(name: str, root: str | Path | None = None, download: bool = True) -> Dataset:
     """Load a registered dataset. `root` overrides data_dir(); `download=False` never touches the network."""
-    if name not in SOURCES:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(SOURCES)}")
-    return SOURCES[name](Path(root) if root is not None else data_dir(), download)
+    return SOURCES.lookup(name)(Path(root) if root is not None else data_dir(), download)
 
 
 def stratified_split(

@@ -1,4 +1,5 @@
-"""Name -> model class, filled by the `@register` decorator in each variant's module.
+"""Registries: name -> thing, filled by decorators where the things are defined. Variants are here; architectures
+(ae.models.blocks) and data sources (ae.data) use the same `Registry`.
 
 Adding a variant is one class plus `@register("name")`; nothing else needs editing.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 
@@ -17,16 +18,39 @@ from ae.errors import InputError
 if TYPE_CHECKING:
     from ae.models.base import Autoencoder
 
-VARIANTS: dict[str, type[Autoencoder]] = {}
+T = TypeVar("T")
+
+
+class Registry(dict[str, T]):
+    """A dict of named things that refuses a second registration of a name (two modules claiming one name is a
+    bug to hear about at import, not a silent replacement) and names the choices when asked for an unknown one."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def add(thing: T) -> T:
+            if name in self:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self[name] = thing
+            return thing
+
+        return add
+
+    def lookup(self, name: str) -> T:
+        if name not in self:
+            raise InputError(f"unknown {self.kind} {name!r}; choose one of {', '.join(self)}")
+        return self[name]
+
+
+VARIANTS: Registry[type[Autoencoder]] = Registry("variant")
 
 
 def register(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]]:
     def add(cls: type[Autoencoder]) -> type[Autoencoder]:
-        if name in VARIANTS:
-            raise InputError(f"variant {name!r} is registered twice")
         cls.name = name
-        VARIANTS[name] = cls
-        return cls
+        return VARIANTS.register(name)(cls)
 
     return add
 
@@ -50,9 +74,8 @@ def build_model(cfg: ModelConfig, seed: int | None = 0) -> Autoencoder:
     The config is first built on the meta device (no memory) and its parameters counted against the budget, so a
     JSON asking for `hidden: [1000000, 128]` is refused before gigabytes are allocated.
     """
-    names = variants()
-    if cfg.variant not in VARIANTS:
-        raise InputError(f"unknown variant {cfg.variant!r}; choose one of {', '.join(names)}")
+    variants()
+    VARIANTS.lookup(cfg.variant)
     count_parameters(cfg)
     rng = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
     with rng:

@@ -13,24 +13,16 @@ from torch import nn
 
 from ae.config import ModelConfig
 from ae.errors import InputError
+from ae.registry import Registry
 
-ARCHS: dict[str, Callable[[ModelConfig], tuple[nn.Module, int, nn.Module]]] = {}
-
-
-def architecture(name: str) -> Callable:
-    def add(fn: Callable) -> Callable:
-        ARCHS[name] = fn
-        return fn
-
-    return add
+ARCHS: Registry[Callable[[ModelConfig], tuple[nn.Module, int, nn.Module]]] = Registry("architecture")
+architecture = ARCHS.register
 
 
 def build_stacks(cfg: ModelConfig) -> tuple[nn.Module, int, nn.Module]:
     """(encoder body, its feature width, decoder). The body maps x to features; the decoder maps a latent code to
     output logits of `input_shape`; the variant adds the code head between them."""
-    if cfg.arch not in ARCHS:
-        raise InputError(f"unknown architecture {cfg.arch!r}; choose one of {', '.join(sorted(ARCHS))}")
-    return ARCHS[cfg.arch](cfg)
+    return ARCHS.lookup(cfg.arch)(cfg)
 
 
 @architecture("dense")
