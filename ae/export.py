@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ae.errors import InputError, user_input
+from ae.files import atomic_write
 from ae.imagegrid import to_uint8
-from ae.io import CheckpointError, atomic_write, check_folder, check_name, ensure_free, load_model
+from ae.io import CheckpointError, check_folder, check_name, ensure_free, load_model
 from ae.limits import MAX_CONFIG_BYTES, MAX_PARAMETERS, MAX_UPLOAD_FILE, mb
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ae.metrics import batched
 from ae.models.base import Autoencoder
 
 MODES = ("linear", "spherical")
 
 
-@torch.no_grad()
 def decode_codes(model: Autoencoder, z: np.ndarray) -> np.ndarray:
     """z: [N, latent] -> images [N, *input_shape] as float32 numpy."""
-    model.eval()
-    return model.decode(torch.as_tensor(np.asarray(z, dtype=np.float32), device=model.device)).cpu().numpy()
+    return batched(model, model.decode, torch.as_tensor(np.asarray(z, dtype=np.float32))).numpy()
 
 
 def sample_prior(model: Autoencoder, n: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:

@@ -8,15 +8,12 @@ crash never leaves half a model.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import re
-import socket
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from ae.config import ModelConfig, from_dict
 from ae.errors import InputError, user_input
+from ae.files import atomic_write, owner_gone, owner_tag
 from ae.limits import MAX_CONFIG_BYTES
 from ae.models.base import Autoencoder
 from ae.registry import build_model
@@ -107,7 +105,7 @@ def _reservation_live(marker: Path) -> bool:
         return False
     if not re.fullmatch(r"[0-9a-f]{8}-\d+", tag):
         return age < (10.0 if not tag else STALE_S)
-    return not _owner_gone(tag)
+    return not owner_gone(tag)
 
 
 def reserve_name(folder: str | Path, name: str) -> Path:
@@ -126,7 +124,7 @@ def reserve_name(folder: str | Path, name: str) -> Path:
                 marker.unlink(missing_ok=True)  # its process died: take it over
             continue
         with os.fdopen(fd, "w") as f:
-            f.write(_owner_tag())
+            f.write(owner_tag())
         return marker
     raise FileExistsError(f"a model named {name!r} is being trained already; choose another name")
 
@@ -139,44 +137,6 @@ def reserved(folder: str | Path, name: str) -> Iterator[Path]:
         yield marker
     finally:
         marker.unlink(missing_ok=True)
-
-
-def _host() -> str:
-    """This host, as 8 hex digits (a hostname may hold dots, which would confuse the temp name's fields)."""
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
-
-
-def _owner_tag() -> str:
-    return f"{_host()}-{os.getpid()}"
-
-
-def _owner_gone(tag: str) -> bool:
-    """A temp file whose writer ran on this host and has exited is stale; others' we only age out."""
-    host, _, pid = tag.partition("-")
-    if host != _host() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
-    """Call write(tmp) on a temporary file beside `path`, then rename it into place: readers see the old file or
-    the whole new one. The temp name carries host and pid, so `clean_stale` can tell a leftover from a save in
-    progress."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_owner_tag()}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a model is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(
@@ -356,7 +316,7 @@ def clean_stale(folder: str | Path, now: float | None = None) -> list[Path]:
         elif f.name.startswith(".") and f.name.endswith(".tmp"):
             parts = f.name.split(".")
             tag = parts[-3] if len(parts) >= 4 else ""
-            stale = age > STALE_S or _owner_gone(tag)
+            stale = age > STALE_S or owner_gone(tag)
         elif f.suffix == ".safetensors" and not f.name.startswith("."):
             base = f.name.removesuffix(".safetensors")
             owners = {base, base.removesuffix(".maps")}  # NAME.safetensors or NAME.maps.safetensors

@@ -33,7 +33,8 @@ import pandas as pd
 
 from ae.config import ModelConfig, TrainConfig, from_dict
 from ae.data import Dataset
-from ae.io import atomic_write, name_taken, reserve_name
+from ae.files import atomic_write
+from ae.io import name_taken, reserve_name
 
 TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ae.embed import MIN_MAP_POINTS
 from ae.errors import InputError
+from ae.generate import decode_codes
 from ae.models.base import Autoencoder
 
 
@@ -73,9 +73,6 @@ def grid_points(extent: tuple[float, float, float, float], steps: int) -> np.nda
     return np.array([(x, y) for y in ys for x in xs], dtype=np.float32)
 
 
-@torch.no_grad()
 def decode_points(model: Autoencoder, plane: Plane, points: np.ndarray) -> np.ndarray:
     """Images decoded at 2-D map points: [P, *input_shape] float32."""
-    model.eval()
-    z = torch.from_numpy(plane.to_latent(points)).to(model.device)
-    return model.decode(z).cpu().numpy()
+    return decode_codes(model, plane.to_latent(points))

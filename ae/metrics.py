@@ -7,6 +7,7 @@ Burda et al., "Importance Weighted Autoencoders" (ICLR 2016), eq. 8.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -17,19 +18,23 @@ IW_SAMPLES = 100
 
 
 @torch.no_grad()
-def reconstruct(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """x: [N, *input_shape] -> x_hat on the CPU, computed on the model's device in batches."""
+def batched(model: Autoencoder, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+            batch_size: int = 1024) -> torch.Tensor:
+    """fn over x in batches on the model's device, in eval mode without gradients, concatenated on the CPU: the one
+    loop every inference in `ae` goes through, so a big test split never has to fit on the GPU at once."""
     model.eval()
     dev = model.device
-    return torch.cat([model.reconstruct(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+    return torch.cat([fn(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
 
 
-@torch.no_grad()
+def reconstruct(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """x: [N, *input_shape] -> x_hat on the CPU."""
+    return batched(model, model.reconstruct, x, batch_size)
+
+
 def encode(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """x -> codes [N, latent_dim] on the CPU (the posterior mean for VAEs)."""
-    model.eval()
-    dev = model.device
-    return torch.cat([model.encode(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+    return batched(model, model.encode, x, batch_size)
 
 
 def mse_per_sample(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
@@ -86,22 +91,19 @@ def _require_variational(model: Autoencoder) -> None:
         raise ValueError(f"the {model.name} model has no ELBO: it is not variational")
 
 
-@torch.no_grad()
 def elbo_per_sample(model: Autoencoder, x: torch.Tensor, batch_size: int = 500, seed: int = 0) -> torch.Tensor:
     """The evidence lower bound log p(x|z) - KL(q(z|x) || p(z)) per sample in nats (beta = 1), one z draw: [N]."""
     _require_variational(model)
-    model.eval()
     gen = torch.Generator().manual_seed(seed)
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size].to(model.device)
+
+    def elbo(xb: torch.Tensor) -> torch.Tensor:
         mu, logvar = model.posterior(xb)
         z = mu + torch.randn(mu.shape, generator=gen).to(mu.device) * (0.5 * logvar).exp()
-        out.append((model.log_likelihood(model.decode_logits(z), xb) - model.kl_per_sample(mu, logvar)).cpu())
-    return torch.cat(out)
+        return model.log_likelihood(model.decode_logits(z), xb) - model.kl_per_sample(mu, logvar)
+
+    return batched(model, elbo, x, batch_size)
 
 
-@torch.no_grad()
 def iw_nll_per_sample(
     model: Autoencoder, x: torch.Tensor, k: int = IW_SAMPLES, batch_size: int = 100, seed: int = 0
 ) -> torch.Tensor:
@@ -111,12 +113,10 @@ def iw_nll_per_sample(
     looser than -ELBO in expectation.
     """
     _require_variational(model)
-    model.eval()
     gen = torch.Generator().manual_seed(seed)
     log2pi = math.log(2 * math.pi)
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size].to(model.device)
+
+    def nll(xb: torch.Tensor) -> torch.Tensor:
         mu, logvar = model.posterior(xb)
         eps = torch.randn((k, *mu.shape), generator=gen).to(mu.device)
         z = mu + eps * (0.5 * logvar).exp()  # [k, B, L]
@@ -125,8 +125,9 @@ def iw_nll_per_sample(
         logits = model.decode_logits(z.flatten(0, 1))
         log_px = model.log_likelihood(logits, xb.repeat(k, *[1] * (xb.ndim - 1))).view(k, -1)
         log_w = log_px + log_pz - log_q
-        out.append(-(torch.logsumexp(log_w, 0) - math.log(k)).cpu())
-    return torch.cat(out)
+        return -(torch.logsumexp(log_w, 0) - math.log(k))
+
+    return batched(model, nll, x, batch_size)
 
 
 def evaluate(model: Autoencoder, x: torch.Tensor, iw_samples: int = IW_SAMPLES) -> dict[str, float]:

@@ -207,7 +207,11 @@ def _zip_entries(path: Path) -> int:
         return struct.unpack("<Q", record[32:40])[0] if record[:4] == b"PK\x06\x06" else count
 
 
-def _check_members(path: Path) -> None:
+def _check_zip(path: Path, should_be: str) -> None:
+    """A zip-based upload (an .npz is one) with no more members than the limit, counted before zipfile reads its
+    whole directory."""
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path.name} is not {should_be}")
     count = _zip_entries(path)
     if count > MAX_FILES:
         raise InputError(f"{path.name} holds {count:,} files, over the limit of {MAX_FILES:,}")
@@ -272,12 +276,9 @@ def load_npz(path: str | Path, name: str | None = None) -> Dataset:
     Headers are read first, so a small file that declares a huge array is refused without allocating it.
     """
     path = Path(path)
-    name = name or path.stem
+    name = name or path.stem  # the dataset's name, unless the caller chose one
     with user_input(path.name):
-        if not zipfile.is_zipfile(path):
-            raise InputError(
-                f"{path.name} is not an .npz archive (save one with numpy.savez(path, x=images, y=labels))")
-        _check_members(path)
+        _check_zip(path, "an .npz archive (save one with numpy.savez(path, x=images, y=labels))")
         headers = _npz_headers(path)
         with np.load(path, allow_pickle=False) as f:
             x = _read_array(f, "x", path.name)
@@ -431,12 +432,9 @@ def load_zip(path: str | Path, name: str | None = None) -> Dataset:
     Members are read from the zip, never extracted; every header is checked (count, one size, sides, the float32
     budget) before any pixel is decoded, and a member whose declared size lies fails its CRC check.
     """
-    path = Path(path)
-    name = name or path.stem
+    path, name = Path(path), name or Path(path).stem
     with user_input(path.name):
-        if not zipfile.is_zipfile(path):
-            raise InputError(f"{path.name} is not a zip file")
-        _check_members(path)
+        _check_zip(path, "a zip file")
         with zipfile.ZipFile(path) as z:
             items = _arrange(_zip_members(z, path.name), path.name)
             return _images_dataset(items, name, path.name, f"uploaded zip {path.name}")

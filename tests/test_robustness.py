@@ -199,7 +199,8 @@ def test_cli_errors_start_on_their_own_line(capsys, tmp_path, monkeypatch):
 
 def test_stale_temp_files_and_orphan_weights_are_cleaned_and_never_block_a_name(tmp_path):
     from ae.config import ModelConfig
-    from ae.io import _host, ensure_free, name_taken
+    from ae.files import host as _host
+    from ae.io import ensure_free, name_taken
     from ae.registry import build_model
 
     model = build_model(ModelConfig(input_shape=(1, 8, 8), channels=(4,)))

@@ -149,9 +149,9 @@ def test_job_refuses_bad_settings_before_starting(tmp_path):
     marker.write_text("0therh0st-1")  # another machine's claim is trusted; a dead local process's is not
     with pytest.raises(FileExistsError):
         reserve_name(tmp_path, "mine")
-    from ae import io
+    from ae.files import host
 
-    marker.write_text(f"{io._host()}-999999999")
+    marker.write_text(f"{host()}-999999999")
     assert reserve_name(tmp_path, "mine") == marker
 
 

@@ -25,6 +25,8 @@ class DenoisingParams:
 
 @register("denoising")
 class Denoising(Autoencoder):
+    """Corruption is applied only in training mode: evaluation and the pages feed the clean or their own noisy x."""
+
     title = "denoising AE"
     Params = DenoisingParams
 

@@ -22,6 +22,8 @@ class SparseParams:
 
 @register("sparse")
 class Sparse(Autoencoder):
+    """The penalty acts on the code alone; encode adds the sigmoid the KL form needs."""
+
     title = "sparse AE"
     Params = SparseParams
 
