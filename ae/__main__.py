@@ -95,16 +95,14 @@ def format_metrics(m: dict[str, float]) -> str:
 
 def cmd_eval(a: argparse.Namespace) -> int:
     from ae.data import load_dataset
+    from ae.experiment import check_fits
     from ae.io import load_model
     from ae.metrics import evaluate
 
     model, meta = load_model(a.path)
     ds_name = a.dataset or meta.get("dataset", {}).get("name", "mnist-5k")
     data = load_dataset(ds_name)
-    if data.input_shape != tuple(model.cfg.input_shape):
-        raise ValueError(
-            f"{meta['name']} takes {list(model.cfg.input_shape)} but {ds_name} is {list(data.input_shape)}"
-        )
+    check_fits(model.cfg.input_shape, data.input_shape, ds_name)
     print(f"{meta['name']}: {model.name} {model.cfg.arch}, latent {model.cfg.latent_dim}, on the {ds_name} test split")
     print(format_metrics(evaluate(model, data.x_test)))
     return 0

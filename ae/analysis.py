@@ -63,21 +63,6 @@ def choose_images(
     return (ranked[:n] if order == "best" else ranked[::-1][:n]).copy()  # a copy: torch rejects negative strides
 
 
-def incompatibility(model_shape: tuple[int, ...], data_shape: tuple[int, ...], data_name: str) -> str | None:
-    """None when the model can read the dataset, else a sentence a person can act on."""
-    model_shape, data_shape = tuple(model_shape), tuple(data_shape)
-    if model_shape == data_shape:
-        return None
-
-    def fmt(s: tuple[int, ...]) -> str:
-        return f"{s[1]}x{s[2]} {'grey' if s[0] == 1 else 'colour'} images" if len(s) == 3 else f"rows of {s[0]} numbers"
-
-    return (
-        f"This model reads {fmt(model_shape)}, but {data_name} holds {fmt(data_shape)}. "
-        f"Pick a model trained on data like {data_name}, or switch the dataset back."
-    )
-
-
 def recon_table(data, report: ReconReport, idx: np.ndarray, max_features: int = 8):
     """Tabular data: a DataFrame with each chosen row's first features, their reconstructions and the row MSE."""
     import pandas as pd

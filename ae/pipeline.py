@@ -22,6 +22,7 @@ from ae.data import Dataset
 from ae.device import describe_device, pick_device
 from ae.embed import METHODS, embed_2d
 from ae.errors import InputError
+from ae.experiment import check_fits
 from ae.io import name_taken, save_model
 from ae.maps import save_maps
 from ae.metrics import encode, evaluate
@@ -42,13 +43,6 @@ class Result:
     stopped: bool
 
 
-def check_fits(model_cfg: ModelConfig, data: Dataset) -> None:
-    """The one input-shape check, made before anything is built or queued."""
-    if tuple(model_cfg.input_shape) != tuple(data.input_shape):
-        raise ValueError(
-            f"the model expects inputs of {list(model_cfg.input_shape)} but {data.name} has {list(data.input_shape)}"
-        )
-
 
 def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> None:
     """Everything that can be known about a run before it starts, checked in milliseconds: the input shape, that
@@ -56,7 +50,7 @@ def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> 
     against the budgets in ae.limits. A job or the CLI fails here, at once, never minutes into training."""
     from ae.limits import MAX_ACTIVATIONS, mb
 
-    check_fits(model_cfg, data)
+    check_fits(model_cfg.input_shape, data.input_shape, data.name)
     with torch.device("meta"):
         model = build_model(model_cfg, seed=None)
     outputs = [0]

@@ -16,6 +16,7 @@ import torch
 
 from ae.config import TrainConfig
 from ae.device import pick_device
+from ae.experiment import check_fits
 from ae.models.base import Autoencoder
 
 COMPONENTS = ("loss", "recon_loss", "reg_loss")
@@ -91,10 +92,7 @@ def fit(
     """
     if len(x_train) == 0:
         raise ValueError("no training samples")
-    if tuple(x_train.shape[1:]) != model.cfg.input_shape:
-        raise ValueError(
-            f"data of shape {list(x_train.shape[1:])} does not fit a model for {list(model.cfg.input_shape)}"
-        )
+    check_fits(model.cfg.input_shape, tuple(x_train.shape[1:]), "the training data")
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)  # noise and reparameterisation draws come from the global generator
     if x_val is None:

@@ -89,7 +89,7 @@ def test_nan_loss_stops_with_clear_error_and_keeps_last_good_weights(digits_x):
 
 
 def test_bad_inputs_are_refused(digits_x):
-    with pytest.raises(ValueError, match=r"does not fit a model for \[1, 8, 8\]"):
+    with pytest.raises(ValueError, match=r"This model reads 8x8 grey images, but the training data holds 28x28 grey"):
         fit(small(), torch.rand(10, 1, 28, 28), TrainConfig(epochs=1))
     with pytest.raises(ValueError, match="epochs must be at least 1"):
         TrainConfig(epochs=0)

@@ -13,9 +13,9 @@ import torch
 
 from ae.config import ModelConfig
 from ae.data import load_dataset
+from ae.experiment import check_fits
 from ae.export import import_model_zip, model_zip
 from ae.io import load_model, reserve_name
-from ae.pipeline import check_fits
 from ae.userdata import load_zip
 from tests.test_app import app
 
@@ -139,8 +139,8 @@ def test_two_sessions_train_at_once_and_keep_their_own_models(models_dir):
 def test_job_refuses_bad_settings_before_starting(tmp_path):
     data = load_dataset("digits")
     cfg = ModelConfig(arch="dense", input_shape=(1, 28, 28), hidden=(8,))
-    with pytest.raises(ValueError, match="the model expects"):
-        check_fits(cfg, data)
+    with pytest.raises(ValueError, match="This model reads 28x28 grey images, but digits holds 8x8 grey images"):
+        check_fits(cfg.input_shape, data.input_shape, data.name)
     with pytest.raises(ValueError, match="is not allowed"):
         reserve_name(tmp_path, "a/b")
     marker = reserve_name(tmp_path, "mine")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ae.analysis import incompatibility
 from ae.catalog import ModelEntry
 from ae.data import DESCRIPTIONS, Dataset, dataset_names
+from ae.experiment import incompatibility
 from ae.models.base import Autoencoder
 from ui.cache import builtin_dataset, catalog, dataset, device_name, model
 from ui.uploads import my_uploads
