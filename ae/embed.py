@@ -40,15 +40,6 @@ def embed_2d(codes: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown map method {method!r}; choose one of {', '.join(METHODS)}")
 
 
-def raw_dims(codes: np.ndarray, i: int, j: int) -> np.ndarray:
-    """Two chosen latent dimensions as map coordinates: [N, 2]."""
-    codes = np.asarray(codes, dtype=np.float32)
-    d = codes.shape[1]
-    if not (0 <= i < d and 0 <= j < d):
-        raise ValueError(f"latent dimensions must be between 0 and {d - 1}, got {i} and {j}")
-    return codes[:, [i, j]]
-
-
 def warm_up_umap() -> None:
     """Compile UMAP's numba code on a small fit (~30 s once per process) so the first real map does not wait."""
     rng = np.random.default_rng(0)

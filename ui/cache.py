@@ -17,7 +17,7 @@ import streamlit as st
 
 from ae.analysis import ReconReport, reconstruction_report
 from ae.catalog import ModelEntry, list_catalog
-from ae.data import DESCRIPTIONS, Dataset, DatasetUnavailable, load_dataset
+from ae.data import Dataset, DatasetUnavailable, load_dataset
 from ae.device import describe_device, pick_device
 from ae.embed import embed_2d, warm_up_umap
 from ae.io import CheckpointError, load_model
@@ -31,11 +31,6 @@ WARMUP_ENV = "LATENT_LAB_NO_WARMUP"
 @st.cache_resource(show_spinner=False)
 def device_name() -> str:
     return describe_device(pick_device())
-
-
-@st.cache_data(show_spinner=False)
-def dataset_table() -> list[dict[str, str]]:
-    return [{"dataset": k, "what it is": v} for k, v in DESCRIPTIONS.items()]
 
 
 def dataset(name: str) -> tuple[Dataset | None, str | None]:

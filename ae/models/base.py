@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -100,11 +100,3 @@ class Autoencoder(nn.Module):
         logits = self.decode_logits(z)
         recon = self.recon_per_sample(logits, x).mean()
         return Output(loss=recon + reg, recon_loss=recon, reg_loss=reg, z=z, x_hat=self.to_data(logits))
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "variant": self.name,
-            "arch": self.cfg.arch,
-            "latent_dim": self.cfg.latent_dim,
-            "parameters": sum(p.numel() for p in self.parameters()),
-        }

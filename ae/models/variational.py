@@ -68,11 +68,6 @@ class VAE(Autoencoder):
         reg = self.params.beta * self.kl_per_sample(mu, logvar).mean()
         return Output(loss=recon + reg, recon_loss=recon, reg_loss=reg, z=mu, x_hat=self.to_data(logits))
 
-    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws from the prior N(0, temperature^2 I), decoded: [n, *input_shape]."""
-        z = torch.randn(n, self.cfg.latent_dim, generator=generator) * temperature
-        return self.decode(z.to(self.device))
-
 
 @dataclass
 class BetaVAEParams(VAEParams):
