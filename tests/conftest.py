@@ -10,6 +10,18 @@ import pytest
 _DATA = tempfile.mkdtemp(prefix="latent-lab-test-data-")
 os.environ["LATENT_LAB_DATA"] = _DATA
 os.environ["LATENT_LAB_OFFLINE"] = "1"
+os.environ["LATENT_LAB_NO_WARMUP"] = "1"  # the UMAP warm-up thread has its own test (it clears this)
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    """The user's models folder, empty and private to the test; the app's catalog cache forgets the old one."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("LATENT_LAB_MODELS", str(folder))
+    from ui.cache import catalog
+
+    catalog.clear()
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -4,37 +4,15 @@ choices give a clear message."""
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from ae.zoo import read_manifest
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-os.environ["LATENT_LAB_NO_WARMUP"] = "1"  # the UMAP warm-up thread has its own test
-
-
-def app(page: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def caption_matching(at: AppTest, pattern: str) -> str:
-    for c in at.caption:
-        if re.search(pattern, c.value):
-            return c.value
-    raise AssertionError(f"no caption matches {pattern!r}: {[c.value for c in at.caption]}")
+from tests.helpers import APP, app, caption_matching
 
 
 @pytest.fixture(scope="module")

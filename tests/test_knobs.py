@@ -56,7 +56,7 @@ def test_a_new_variants_knobs_are_checked_listed_and_in_the_cli_help(toy_variant
 
 @pytest.mark.slow
 def test_a_new_variants_knob_appears_on_the_train_page(toy_variant):
-    from tests.test_app import app
+    from tests.helpers import app
 
     at = app("pages/train.py")
     at.selectbox(key="tr_variant").set_value("toy").run()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.test_app import app, caption_matching
+from tests.helpers import app, caption_matching
 
 
 def errors_to_ends(at) -> tuple[float, float]:

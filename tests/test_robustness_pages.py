@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.corpus import CASES, DATASET, MODEL, PICTURE, Case
-from tests.test_app import app
+from tests.helpers import app
 from tests.test_robustness import made
 
 pytestmark = pytest.mark.slow
@@ -22,15 +22,6 @@ PAGES = sorted(str(p.relative_to(Path(__file__).resolve().parents[1]))
 UPLOADER = {DATASET: ("pages/train.py", "data_upload"), MODEL: ("pages/train.py", "io_model_upload"),
             PICTURE: ("pages/reconstructions.py", "rec_upload")}
 
-
-@pytest.fixture
-def models_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "models"
-    monkeypatch.setenv("LATENT_LAB_MODELS", str(folder))
-    from ui.cache import catalog
-
-    catalog.clear()
-    return folder
 
 
 def texts(at, kind: str) -> list[str]:

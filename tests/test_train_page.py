@@ -17,19 +17,10 @@ from ae.experiment import check_fits
 from ae.export import import_model_zip, model_zip
 from ae.io import load_model, reserve_name
 from ae.userdata import load_zip
-from tests.test_app import app
+from tests.helpers import app
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def models_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "models"
-    monkeypatch.setenv("LATENT_LAB_MODELS", str(folder))
-    from ui.cache import catalog
-
-    catalog.clear()
-    return folder
 
 
 def wait_for(at, done, timeout: float = 180):
@@ -73,8 +64,15 @@ def test_stop_keeps_the_best_weights_so_far(models_dir):
     at.button(key="train_stop").click().run()
     wait_for(at, lambda a: bool(a.success))
     assert "stopped early" in at.success[0].value
-    _, meta = load_model(models_dir / "stopped-one.json")
+    model, meta = load_model(models_dir / "stopped-one.json")
     assert meta["stopped_early"] and 1 <= meta["epochs_run"] < 300
+    # the weights saved are the best epoch's: their validation loss is the lowest in the history
+    from ae.train import _run_epoch, split_validation
+
+    _, x_val = split_validation(load_dataset("mnist-5k").x_train, meta["train"]["val_fraction"], meta["train"]["seed"])
+    saved, _ = _run_epoch(model, x_val, 512, None, None, lambda: False)
+    best = min(row["val_loss"] for row in meta["history"])
+    assert saved["loss"] == pytest.approx(best, rel=1e-4)
 
 
 def test_a_taken_or_unsafe_name_and_a_bad_upload_get_messages(models_dir):
