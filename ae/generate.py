@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ae.metrics import batched
+from ae.metrics import batched, mse_per_sample
 from ae.models.base import Autoencoder
 
 MODES = ("linear", "spherical")
@@ -69,3 +69,10 @@ def latent_ranges(model: Autoencoder, codes: np.ndarray, spread: float = 3.0) ->
         return np.full(d, -spread, np.float32), np.full(d, spread, np.float32)
     mu, sd = codes.mean(0), codes.std(0) + 1e-6
     return (mu - spread * sd).astype(np.float32), (mu + spread * sd).astype(np.float32)
+
+
+def errors_to(images: np.ndarray, target: np.ndarray) -> list[float]:
+    """The MSE between `target` ([*shape]) and each of `images` ([K, *shape]): how far a decoded point lies from
+    each end of a path."""
+    x = torch.from_numpy(np.asarray(images, dtype=np.float32))
+    return [float(v) for v in mse_per_sample(x, torch.from_numpy(np.asarray(target, dtype=np.float32)).expand_as(x))]

@@ -1,7 +1,6 @@
 """Anomalies: reconstruction error as an anomaly score, a threshold, and the one-class demonstration."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from ae.analysis import recon_table
@@ -10,6 +9,7 @@ from ae.errors import InputError
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ui.cache import dataset, one_class, recon_report
 from ui.images import pairs
+from ui.plots import class_scores_chart, error_histogram, roc_chart
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -25,11 +25,7 @@ st.subheader(f"Which test images does {entry.name} rebuild worst?")
 report = recon_report(entry.path, entry.stamp, data.name)
 pct = st.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
 thr, idx = flagged(report.mse, pct)
-hist = go.Figure(go.Histogram(x=report.mse, nbinsx=60, marker_color="#1f77b4", name="test images"))
-hist.add_vline(x=thr, line=dict(color="#d62728", width=2), annotation_text=f"threshold {thr:.4f}")
-hist.update_layout(height=300, xaxis_title="reconstruction MSE", yaxis_title="images", margin=dict(l=10, r=10, t=30,
-                   b=10), bargap=0.05)
-st.plotly_chart(hist, key="an_hist")
+st.plotly_chart(error_histogram(report.mse, thr), key="an_hist")
 labels = data.y_test.numpy() if data.y_test is not None else None
 st.caption(f"{len(idx)} of {len(report.mse):,} test images are above {thr:.4f}; the worst 24 are shown.")
 if data.kind == "image" and len(idx):
@@ -70,18 +66,8 @@ if not separable:
     st.info(f"The {data.name} test split has {has}, so there is nothing to separate: AUROC needs normal images and "
             "others.")
 g1, g2 = st.columns(2)
-roc = go.Figure(go.Scatter(x=oc.fpr, y=oc.tpr, mode="lines", name=f"AUROC {oc.auroc:.3f}"))
-roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance"))
-roc.update_layout(height=380, xaxis_title="false positive rate", yaxis_title="true positive rate",
-                  margin=dict(l=10, r=10, t=30, b=10))
-g1.plotly_chart(roc, key="an_roc")
-box = go.Figure()
-for c, name in enumerate(data.class_names):
-    box.add_trace(go.Box(y=oc.scores[labels == c], name=name, boxpoints=False,
-                         marker_color="#2ca02c" if c == normal else "#7f7f7f"))
-box.update_layout(height=380, yaxis_title="score (reconstruction MSE)", xaxis_title="class", showlegend=False,
-                  margin=dict(l=10, r=10, t=30, b=10), yaxis_type="log")
-g2.plotly_chart(box, key="an_box")
+g1.plotly_chart(roc_chart(oc.fpr, oc.tpr, oc.auroc), key="an_roc")
+g2.plotly_chart(class_scores_chart(oc.scores, labels, data.class_names, normal), key="an_box")
 
 st.markdown("**Inputs from outside the data**")
 typical = float(np.median(oc.scores[labels == normal]))

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from ae.analysis import choose_images
 from ae.registry import variant_title
 from ui.cache import catalog, model, recon_report
 from ui.images import show, tile_png
+from ui.plots import metric_bars
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
@@ -82,9 +82,6 @@ available = [k for k in METRICS if k in table and table[k].notna().any()]
 if not available:
     st.stop()
 metric = st.segmented_control("Bar chart of", available, default=available[0], key="cmp_metric", required=True)
-fig = px.bar(table, x="model", y=metric, color="kind", text_auto=".4g")
-fig.update_layout(height=380, yaxis_title=f"{metric} ({METRICS[metric]})" if METRICS[metric] else metric,
-                  margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig, key="cmp_chart")
+st.plotly_chart(metric_bars(table, metric, METRICS[metric]), key="cmp_chart")
 st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",
                    "text/csv", key="cmp_csv")

@@ -2,10 +2,8 @@
 
 import numpy as np
 import streamlit as st
-import torch
 
-from ae.generate import MODES, interpolate, latent_ranges, traversal_grid
-from ae.metrics import mse_per_sample
+from ae.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
 from ui.cache import codes, decoded, prior_samples, reconstructed
 from ui.images import big, png, show, tile_png
 from ui.shell import ensure_shell
@@ -84,9 +82,7 @@ def path_tab() -> None:
     za, zb = z_all[a], z_all[b]
     zt = interpolate(za, zb, [t], mode)[0]
     img_t = decoded(entry.path, entry.stamp, tuple(map(float, zt)))[0]
-    ends = torch.from_numpy(reconstructed(entry.path, entry.stamp, data.name, (a, b)))
-    at_t = torch.from_numpy(img_t)[None]
-    err_a, err_b = float(mse_per_sample(ends[:1], at_t)), float(mse_per_sample(ends[1:], at_t))
+    err_a, err_b = errors_to(reconstructed(entry.path, entry.stamp, data.name, (a, b)), img_t)
     i1, i2, i3 = st.columns(3)
     with i1:
         big(data.x_test[a].numpy(), f"A: {name_of(a)}")

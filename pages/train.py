@@ -19,7 +19,7 @@ from ae.registry import variant_title, variants
 from ui.cache import catalog, codes, job_queue
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
-from ui.plots import loss_chart
+from ui.plots import history_lines, loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, current_dataset, current_selection
 from ui.uploads import load_upload
@@ -148,8 +148,7 @@ def show_finished(job) -> None:
     b1.button("Use it in the sidebar", key="train_use", on_click=use_model, args=(f"yours/{job.name}",))
     b2.button("Train another", key="train_again", on_click=clear_job, args=(job.spec.id,))
     if len(s.history):
-        st.line_chart(s.history.set_index("epoch")[[c for c in ("train_loss", "val_loss") if c in s.history]],
-                      height=220)
+        st.line_chart(history_lines(s.history), height=220)
 
 
 def train_form(data, note: str = "") -> None:

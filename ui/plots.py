@@ -98,3 +98,46 @@ def psnr_levels_chart(curves: dict[str, dict], level: float, label: str) -> go.F
     fig.update_layout(height=420, xaxis_title=label, yaxis_title="PSNR (dB), higher is better",
                       margin=dict(l=10, r=10, t=30, b=10))
     return fig
+
+
+MARGIN = dict(l=10, r=10, t=30, b=10)
+
+
+def error_histogram(errors: np.ndarray, threshold: float) -> go.Figure:
+    """The test split's reconstruction errors with the anomaly threshold marked."""
+    fig = go.Figure(go.Histogram(x=errors, nbinsx=60, marker_color="#1f77b4", name="test images"))
+    fig.add_vline(x=threshold, line=dict(color="#d62728", width=2), annotation_text=f"threshold {threshold:.4f}")
+    fig.update_layout(height=300, xaxis_title="reconstruction MSE", yaxis_title="images", margin=MARGIN, bargap=0.05)
+    return fig
+
+
+def roc_chart(fpr: np.ndarray, tpr: np.ndarray, auroc: float) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"AUROC {auroc:.3f}"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance"))
+    fig.update_layout(height=380, xaxis_title="false positive rate", yaxis_title="true positive rate", margin=MARGIN)
+    return fig
+
+
+def class_scores_chart(scores: np.ndarray, labels: np.ndarray, class_names: list[str], normal: int) -> go.Figure:
+    """One box of anomaly scores per class, the normal class in green, on a log axis."""
+    fig = go.Figure()
+    for c, name in enumerate(class_names):
+        fig.add_trace(go.Box(y=scores[labels == c], name=name, boxpoints=False,
+                             marker_color="#2ca02c" if c == normal else "#7f7f7f"))
+    fig.update_layout(height=380, yaxis_title="score (reconstruction MSE)", xaxis_title="class", showlegend=False,
+                      margin=MARGIN, yaxis_type="log")
+    return fig
+
+
+def metric_bars(table: pd.DataFrame, metric: str, note: str) -> go.Figure:
+    """Compare's bar chart: one bar per model, coloured by kind."""
+    import plotly.express as px
+
+    fig = px.bar(table, x="model", y=metric, color="kind", text_auto=".4g")
+    fig.update_layout(height=380, yaxis_title=f"{metric} ({note})" if note else metric, margin=MARGIN)
+    return fig
+
+
+def history_lines(history: pd.DataFrame) -> pd.DataFrame:
+    """The train and validation loss by epoch, as st.line_chart draws them."""
+    return history.set_index("epoch")[[c for c in ("train_loss", "val_loss") if c in history]]
