@@ -5,9 +5,10 @@ import streamlit as st
 
 from ae.analysis import recon_table
 from ae.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
+from ae.data import DatasetUnavailable
 from ae.errors import InputError
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
-from ui.cache import dataset, one_class, recon_report
+from ui.cache import open_dataset, reconstruct_test_split, train_one_class_model
 from ui.images import pairs
 from ui.plots import class_scores_chart, error_histogram, roc_chart
 from ui.shell import ensure_shell
@@ -22,7 +23,7 @@ st.caption("An autoencoder rebuilds what looks like its training data well and t
            "reconstruction error is an anomaly score: the higher, the stranger.")
 
 st.subheader(f"Which test images does {entry.name} rebuild worst?")
-report = recon_report(entry.path, entry.stamp, data.name)
+report = reconstruct_test_split(entry.path, entry.stamp, data.name)
 pct = st.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
 thr, idx = flagged(report.mse, pct)
 st.plotly_chart(error_histogram(report.mse, thr), key="an_hist")
@@ -48,7 +49,7 @@ normal_name = st.selectbox("Normal class", data.class_names, index=0, key="an_no
 normal = data.class_names.index(normal_name)
 try:
     with st.spinner(f"Training a small autoencoder on class {normal_name} alone…"):
-        oc = one_class(data.name, normal)
+        oc = train_one_class_model(data.name, normal)
 except InputError as e:
     st.warning(f"**No one-class model for {normal_name}:** {e}. Pick another class.")
     st.stop()
@@ -77,7 +78,12 @@ noise = scores(oc.model, noise_images(100, data.input_shape))
 rows.append({"input": "uniform noise " + ("images" if data.kind == "image" else "rows"),
              "median score": float(np.median(noise))})
 other_name = "fashion-mnist" if data.name != "fashion-mnist" else "mnist"
-other, missing = dataset(other_name) if data.kind == "image" else (None, None)
+other, missing = None, None
+if data.kind == "image":
+    try:
+        other = open_dataset(other_name)
+    except (DatasetUnavailable, InputError) as e:
+        missing = str(e)
 if other is not None and other.input_shape == data.input_shape:
     rows.append({"input": f"{other_name} test images", "median score": float(np.median(
         scores(oc.model, other.x_test[:1000])))})

@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from ae.analysis import choose_images
+from ae.io import CheckpointError
 from ae.registry import variant_title
-from ui.cache import catalog, model, recon_report
+from ui.cache import catalog, load_model, reconstruct_test_split
 from ui.images import show, tile_png
 from ui.plots import metric_bars
 from ui.shell import ensure_shell
@@ -44,11 +45,12 @@ if data.kind == "image":
     captions.append("originals")
 for k in picked:
     e = compatible[k]
-    m, meta = model(e.path, e.stamp)
-    if m is None:
-        st.error(f"{e.name} cannot be loaded: {meta}")
+    try:
+        m, meta = load_model(e.path, e.stamp)
+    except CheckpointError as err:
+        st.error(f"{e.name} cannot be loaded: {err}")
         continue
-    rep = recon_report(e.path, e.stamp, data.name)
+    rep = reconstruct_test_split(e.path, e.stamp, data.name)
     whole = rep.summary()
     if data.kind == "image":
         grids.append(tile_png(rep.x_hat[idx], n, 1, 3))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ae.noise import NOISES
-from ui.cache import catalog, denoise_result, model, psnr_figure
+from ui.cache import catalog, denoise_test_images, draw_psnr_chart, loads
 from ui.images import show, tile_png
 from ui.shell import ensure_shell
 from ui.state import current_selection
@@ -34,7 +34,7 @@ def results() -> None:
     label = "sigma" if kind == "gaussian" else "fraction of pixels hit"
     level = c2.slider(f"Level ({label})", 0.0, 1.0 if kind != "gaussian" else 0.8, 0.3, 0.05, key="dn_level")
 
-    r = denoise_result(entry.path, entry.stamp, data.name, kind, float(level), MEASURED)
+    r = denoise_test_images(entry.path, entry.stamp, data.name, kind, float(level), MEASURED)
     m1, m2, m3 = st.columns(3)
     m1.metric("PSNR noisy → denoised", f"{r.psnr_denoised:.2f} dB", f"{r.psnr_denoised - r.psnr_noisy:+.2f} dB",
               help=f"noisy input: {r.psnr_noisy:.2f} dB; mean over {MEASURED} images")
@@ -53,8 +53,8 @@ def results() -> None:
     picked = st.multiselect("Models", list(compatible), default=default, key="dn_models",
                             format_func=lambda k: compatible[k].name)
     usable = tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
-                   if model(compatible[k].path, compatible[k].stamp)[0] is not None)
-    fig = psnr_figure(usable, data.name, kind, float(level), label, MEASURED)
+                   if loads(compatible[k].path, compatible[k].stamp))
+    fig = draw_psnr_chart(usable, data.name, kind, float(level), label, MEASURED)
     st.plotly_chart(fig, key="dn_chart")
     st.caption(f"Each curve is computed once per model and noise type on {MEASURED} test images, then cached.")
 

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ae.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
-from ui.cache import codes, decoded, prior_samples, reconstructed
+from ui.cache import decode, encode_test_split, reconstruct_images, sample_prior_grid
 from ui.images import big, png, show, tile_png
 from ui.shell import ensure_shell
 from ui.state import current_selection
@@ -17,7 +17,7 @@ data, entry, model = sel.data, sel.entry, sel.model
 if data.kind != "image":
     st.info("Generation draws images; this dataset is tabular.")
     st.stop()
-z_all = codes(entry.path, entry.stamp, data.name)
+z_all = encode_test_split(entry.path, entry.stamp, data.name)
 latent = model.cfg.latent_dim
 low, high = latent_ranges(model, z_all)
 labels = data.y_test.numpy() if data.y_test is not None else None
@@ -52,7 +52,7 @@ def sample_tab() -> None:
     seed = s2.number_input("Seed", 0, 100_000, 0, key="gen_seed", disabled=not model.variational)
     s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
     if model.variational:
-        samples = prior_samples(entry.path, entry.stamp, float(temp), int(seed))
+        samples = sample_prior_grid(entry.path, entry.stamp, float(temp), int(seed))
         show(png(samples), f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", 560)
         st.download_button("Download the samples (PNG)", png(samples), f"{entry.name}-samples.png",
                            "image/png", key="gen_png")
@@ -81,8 +81,8 @@ def path_tab() -> None:
     t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, 0.05, key="gen_t")
     za, zb = z_all[a], z_all[b]
     zt = interpolate(za, zb, [t], mode)[0]
-    img_t = decoded(entry.path, entry.stamp, tuple(map(float, zt)))[0]
-    err_a, err_b = errors_to(reconstructed(entry.path, entry.stamp, data.name, (a, b)), img_t)
+    img_t = decode(entry.path, entry.stamp, tuple(map(float, zt)))[0]
+    err_a, err_b = errors_to(reconstruct_images(entry.path, entry.stamp, data.name, (a, b)), img_t)
     i1, i2, i3 = st.columns(3)
     with i1:
         big(data.x_test[a].numpy(), f"A: {name_of(a)}")
@@ -92,7 +92,7 @@ def path_tab() -> None:
         big(data.x_test[b].numpy(), f"B: {name_of(b)}")
     st.caption(f"MSE to A's reconstruction {err_a:.4f} · to B's reconstruction {err_b:.4f}")
     path = interpolate(za, zb, np.linspace(0, 1, 11), mode)
-    strip = decoded(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in path))
+    strip = decode(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in path))
     show(tile_png(strip, nrow=11, pad=1, scale=2), f"the whole {mode} path, t = 0 to 1 in steps of 0.1", "stretch")
     if not model.variational:
         st.caption(
@@ -119,7 +119,7 @@ def walk_tab() -> None:
             st.caption(f"Showing the first {shown_dims} of {latent} dimensions; the rest stay at the image's code.")
     w3, w4 = st.columns([1, 3])
     with w3:
-        big(decoded(entry.path, entry.stamp, tuple(map(float, z_edit)))[0], "decoded from the edited code")
+        big(decode(entry.path, entry.stamp, tuple(map(float, z_edit)))[0], "decoded from the edited code")
     with w4:
         g1, g2 = st.columns(2)
         di = g1.selectbox("Sweep across", range(latent), index=0, key="gen_sweep_i", format_func=lambda d: f"z[{d}]")
@@ -130,7 +130,7 @@ def walk_tab() -> None:
         else:
             grid = traversal_grid(z_all[start], di, dj, np.linspace(low[di], high[di], 9),
                                   np.linspace(high[dj], low[dj], 9))
-            imgs = decoded(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in grid))
+            imgs = decode(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in grid))
             show(tile_png(imgs, nrow=9, pad=1, scale=2, width=420), width=420,
                  caption=f"z[{di}] from {low[di]:.1f} to {high[di]:.1f} (left to right), z[{dj}] from "
                              f"{high[dj]:.1f} to {low[dj]:.1f} (top to bottom); other dims at {name_of(start)}'s code")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ae.registry import variant_title
-from ui.cache import catalog, device_name, gallery_strip
+from ui.cache import catalog, device_name, draw_gallery_strip
 from ui.images import png, show
 from ui.shell import ensure_shell
 
@@ -31,7 +31,7 @@ if not entries:
     st.stop()
 rows = []
 for e in entries:
-    meta_metrics = gallery_strip(e.path, e.stamp)[1]
+    meta_metrics = draw_gallery_strip(e.path, e.stamp)[1]
     rows.append({
         "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
         "parameters": e.parameters, "trained on": e.dataset, "test MSE": meta_metrics.get("mse"),
@@ -53,7 +53,7 @@ st.caption("Every number is measured on the test split by `python -m ae pretrain
 st.subheader("Gallery: the same eight test digits, rebuilt by each model")
 cols = st.columns(3)
 for i, e in enumerate(entries):
-    strip, _ = gallery_strip(e.path, e.stamp)
+    strip, _ = draw_gallery_strip(e.path, e.stamp)
     with cols[i % 3]:
         st.markdown(f"**{e.name}** · {variant_title(e.variant)}, latent {e.latent_dim}")
         if strip is not None:

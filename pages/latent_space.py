@@ -6,7 +6,16 @@ import streamlit as st
 from ae.analysis import recon_table
 from ae.errors import InputError
 from ae.export import codes_csv
-from ui.cache import AXES, codes, decoded_grid, latent_map, map_figure, plane, probe_image, recon_report
+from ui.cache import (
+    AXES,
+    decode_grid,
+    decode_probe,
+    draw_map,
+    encode_test_split,
+    fit_plane,
+    map_test_codes,
+    reconstruct_test_split,
+)
 from ui.images import big, pairs, png, show
 from ui.shell import ensure_shell
 from ui.state import current_selection
@@ -19,7 +28,7 @@ st.title("Latent space")
 sel = current_selection()
 data, entry, model = sel.data, sel.entry, sel.model
 latent = model.cfg.latent_dim
-z = codes(entry.path, entry.stamp, data.name)
+z = encode_test_split(entry.path, entry.stamp, data.name)
 st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{data.name}** into {latent} numbers. "
            "The map places similar codes near each other; colours are the true classes, which the model never saw.")
 
@@ -42,18 +51,18 @@ thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs
 
 try:
     if method in ("pca", "raw"):
-        the_plane, coords = plane(entry.path, entry.stamp, data.name, method, i, j)
+        the_plane, coords = fit_plane(entry.path, entry.stamp, data.name, method, i, j)
         origin = "computed from the codes (instant)"
     else:
         with st.spinner(f"Computing the {method_name} map of {len(z):,} codes (a few seconds, once)…"):
-            coords, origin = latent_map(entry.path, entry.stamp, data.name, method)
+            coords, origin = map_test_codes(entry.path, entry.stamp, data.name, method)
         the_plane = None
 except InputError as e:
     st.info(f"**No map for {data.name}:** {e}.")
     st.stop()
 axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
 labels = data.y_test.numpy() if data.y_test is not None else None
-fig = map_figure(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)
+fig = draw_map(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)
 event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
 st.caption(f"Map {origin}. Drag a lasso (or pick the box tool) to select points; click one point to see its image.")
 
@@ -64,7 +73,7 @@ if picked:
     if labels is not None:
         counts = np.bincount(labels[picked], minlength=len(data.class_names))
         st.caption("By class: " + ", ".join(f"{data.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
-    report = recon_report(entry.path, entry.stamp, data.name)
+    report = reconstruct_test_split(entry.path, entry.stamp, data.name)
     shown = picked[:48]
     if data.kind == "image":
         caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") for k in shown]
@@ -101,14 +110,14 @@ def probe() -> None:
     p1, p2, p3 = st.columns([2, 2, 3])
     px = p1.slider(axes[0], x0, x1, (x0 + x1) / 2, step=(x1 - x0) / 100, key="map_probe_x", format="%.2f")
     py = p2.slider(axes[1], y0, y1, (y0 + y1) / 2, step=(y1 - y0) / 100, key="map_probe_y", format="%.2f")
-    image = probe_image(entry.path, entry.stamp, data.name, method, i, j, float(px), float(py))
+    image = decode_probe(entry.path, entry.stamp, data.name, method, i, j, float(px), float(py))
     with p3:
         big(image, f"decoded at ({px:.2f}, {py:.2f})")
 
 
 probe()
 steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
-manifold = decoded_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
+manifold = decode_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
 shown_width = min(720, 28 * 2 * steps)
 show(png(manifold, width=shown_width), f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, "
      f"{axes[1]} bottom to top)", shown_width)

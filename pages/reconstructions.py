@@ -9,7 +9,7 @@ from ae.export import png_bytes
 from ae.imagegrid import tile
 from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct
-from ui.cache import recon_report
+from ui.cache import reconstruct_test_split
 from ui.images import big, pairs
 from ui.shell import ensure_shell
 from ui.state import current_selection
@@ -22,7 +22,7 @@ data = sel.data
 st.caption(f"**{sel.entry.name}** on the **{data.name}** test split ({len(data.x_test):,} images). "
            "Each pair: the original on top, the model's reconstruction below, and that image's error.")
 
-report = recon_report(sel.entry.path, sel.entry.stamp, data.name)
+report = reconstruct_test_split(sel.entry.path, sel.entry.stamp, data.name)
 whole = report.summary()
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Test MSE", f"{whole['mse']:.4f}", help="mean squared error per pixel (per feature for tables), whole "

@@ -16,7 +16,7 @@ from ae.export import codes_csv, import_model_zip, model_zip
 from ae.limits import MAX_DATASET_BYTES, MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, MAX_UPLOAD_FILE, mb
 from ae.manifold import pca_plane
 from ae.registry import variant_title, variants
-from ui.cache import catalog, codes, job_queue
+from ui.cache import catalog, encode_test_split, job_queue
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.plots import history_lines, loss_chart
@@ -232,7 +232,7 @@ with tab_io:
     st.markdown(f"**{sel.entry.name}** (the sidebar's model)")
     st.download_button("Download the model (.zip: safetensors + JSON)", lambda: model_zip(sel.entry.path),
                        f"{sel.entry.name}.zip", "application/zip", key="io_model_zip")
-    z = codes(sel.entry.path, sel.entry.stamp, data.name)
+    z = encode_test_split(sel.entry.path, sel.entry.stamp, data.name)
     try:
         _, coords = pca_plane(z)
     except InputError:  # too few test samples for a map: the codes alone

@@ -11,6 +11,7 @@ import gc
 import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -20,7 +21,9 @@ from ae.catalog import ModelEntry, list_catalog
 from ae.data import Dataset, DatasetUnavailable, load_dataset
 from ae.device import describe_device, pick_device
 from ae.embed import embed_2d, warm_up_umap
-from ae.io import CheckpointError, load_model
+from ae.errors import InputError
+from ae.io import CheckpointError
+from ae.io import load_model as read_checkpoint
 from ae.maps import load_maps
 from ae.metrics import encode
 from ae.models.base import Autoencoder
@@ -33,26 +36,34 @@ def device_name() -> str:
     return describe_device(pick_device())
 
 
-def dataset(name: str) -> tuple[Dataset | None, str | None]:
-    """(dataset, None) or (None, a message saying what is missing and where to put it)."""
+def open_dataset(name: str) -> Dataset:
+    """The dataset by name: this session's upload or a built-in one. Raises DatasetUnavailable (saying what is missing
+    and where to put it) or InputError."""
     from ui.uploads import my_uploads
 
     if name in my_uploads():
-        return my_uploads()[name], None
+        return my_uploads()[name]
     if name.endswith(")") and " (upload " in name:
-        return None, "this upload is gone (its session ended or the server restarted); upload the file again on the " \
-            "Train page"
-    return builtin_dataset(name)
+        raise DatasetUnavailable("this upload is gone (its session ended or the server restarted); upload the file "
+                                 "again on the Train page")
+    data, error = _builtin_outcome(name)
+    if data is None:
+        raise DatasetUnavailable(error)
+    return data
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
-def builtin_dataset(name: str) -> tuple[Dataset | None, str | None]:
-    """Failures are cached too, so an offline machine does not retry the network on every rerun; the Retry button
-    clears this cache."""
+def _builtin_outcome(name: str) -> tuple[Dataset | None, str]:
+    """Failures are cached too, so an offline machine does not retry the network on every rerun;
+    `forget_failed_datasets` (the Retry button) clears them."""
     try:
-        return load_dataset(name), None
-    except (DatasetUnavailable, ValueError, OSError) as e:
+        return load_dataset(name), ""
+    except (DatasetUnavailable, InputError, OSError) as e:
         return None, str(e)
+
+
+def forget_failed_datasets() -> None:
+    _builtin_outcome.clear()
 
 
 @st.cache_data(ttl=3, show_spinner=False)
@@ -61,43 +72,55 @@ def catalog() -> list[ModelEntry]:
 
 
 @st.cache_resource(max_entries=24, show_spinner="Loading the model…")
-def model(path: str, stamp: int) -> tuple[Autoencoder | None, dict | str]:
-    """(model in eval mode on the best device, its metadata), or (None, the reason it cannot load)."""
+def load_model(path: str, stamp: int) -> tuple[Autoencoder, dict]:
+    """(model in eval mode on the best device, its metadata); CheckpointError says why it cannot load."""
     try:
-        return load_model(path, device=pick_device())
-    except (CheckpointError, OSError, ValueError) as e:
-        return None, str(e)
+        return read_checkpoint(path, device=pick_device())
+    except OSError as e:
+        raise CheckpointError(f"{Path(path).name} cannot be read ({e.__class__.__name__}: {e})") from e
+
+
+def loads(path: str, stamp: int) -> bool:
+    try:
+        load_model(path, stamp)
+        return True
+    except CheckpointError:
+        return False
 
 
 @st.cache_data(max_entries=48, show_spinner="Reconstructing the test images…")
-def recon_report(path: str, stamp: int, dataset_name: str) -> ReconReport:
-    m, _ = model(path, stamp)
-    data, _ = dataset(dataset_name)
-    return reconstruction_report(m, data.x_test)
+def reconstruct_test_split(path: str, stamp: int, dataset_name: str) -> ReconReport:
+    m, _ = load_model(path, stamp)
+    return reconstruction_report(m, open_dataset(dataset_name).x_test)
+
+
+def _stored(path: str, stamp: int, dataset_name: str, key: str) -> np.ndarray | None:
+    """An array from the model's maps file, when it was made on this dataset with these weights."""
+    _, meta = load_model(path, stamp)
+    if meta.get("dataset", {}).get("name") != dataset_name:
+        return None
+    stored = load_maps(path)
+    return stored.get(key) if stored is not None else None
 
 
 @st.cache_data(max_entries=48, show_spinner="Encoding the test images…")
-def codes(path: str, stamp: int, dataset_name: str) -> np.ndarray:
+def encode_test_split(path: str, stamp: int, dataset_name: str) -> np.ndarray:
     """The test split's codes, from the precomputed maps file when it matches these weights and data."""
-    m, meta = model(path, stamp)
-    if meta.get("dataset", {}).get("name") == dataset_name:
-        stored = load_maps(path)
-        if stored is not None and "codes" in stored:
-            return stored["codes"]
-    data, _ = dataset(dataset_name)
-    return encode(m, data.x_test).numpy()
+    stored = _stored(path, stamp, dataset_name, "codes")
+    if stored is not None:
+        return stored
+    m, _ = load_model(path, stamp)
+    return encode(m, open_dataset(dataset_name).x_test).numpy()
 
 
 @st.cache_data(max_entries=96, show_spinner=False)
-def latent_map(path: str, stamp: int, dataset_name: str, method: str) -> tuple[np.ndarray, str]:
+def map_test_codes(path: str, stamp: int, dataset_name: str, method: str) -> tuple[np.ndarray, str]:
     """([N, 2] map of the test codes, where it came from). Shipped maps load instantly; others are computed once."""
-    m, meta = model(path, stamp)
-    if meta.get("dataset", {}).get("name") == dataset_name:
-        stored = load_maps(path)
-        if stored is not None and method in stored:
-            return stored[method], "precomputed with the model"
+    stored = _stored(path, stamp, dataset_name, method)
+    if stored is not None:
+        return stored, "precomputed with the model"
     t0 = time.perf_counter()
-    coords = embed_2d(codes(path, stamp, dataset_name), method)
+    coords = embed_2d(encode_test_split(path, stamp, dataset_name), method)
     return coords, f"computed here in {time.perf_counter() - t0:.1f} s, cached for the next visit"
 
 
@@ -141,18 +164,21 @@ def umap_warmup() -> threading.Thread | None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def gallery_strip(path: str, stamp: int, n: int = 8) -> tuple[np.ndarray | None, dict]:
+def draw_gallery_strip(path: str, stamp: int, n: int = 8) -> tuple[np.ndarray | None, dict]:
     """(originals over reconstructions of the first n test images of the model's own dataset, its metrics)."""
     from ae.imagegrid import tile
     from ae.metrics import reconstruct
 
-    m, meta = model(path, stamp)
-    if m is None:
+    try:
+        m, meta = load_model(path, stamp)
+    except CheckpointError:
         return None, {}
     metrics = meta.get("metrics", {})
-    ds_name = meta.get("dataset", {}).get("name", "")
-    data, _ = dataset(ds_name) if ds_name else (None, None)
-    if data is None or data.kind != "image" or tuple(data.input_shape) != tuple(m.cfg.input_shape):
+    try:
+        data = open_dataset(meta.get("dataset", {}).get("name", ""))
+    except (DatasetUnavailable, InputError):
+        return None, metrics
+    if data.kind != "image" or tuple(data.input_shape) != tuple(m.cfg.input_shape):
         return None, metrics
     x = data.x_test[:n]
     both = np.concatenate([x.numpy(), reconstruct(m, x).numpy()])
@@ -160,11 +186,11 @@ def gallery_strip(path: str, stamp: int, n: int = 8) -> tuple[np.ndarray | None,
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
-def plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
+def fit_plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
     """(Plane, [N, 2] coordinates of the test codes on it) for a decodable map: PCA or two raw latent dims."""
     from ae.manifold import pca_plane, raw_plane
 
-    z = codes(path, stamp, dataset_name)
+    z = encode_test_split(path, stamp, dataset_name)
     if method == "pca":
         return pca_plane(z)
     p = raw_plane(z, i, j)
@@ -172,12 +198,12 @@ def plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: 
 
 
 @st.cache_data(max_entries=64, show_spinner="Decoding the map…")
-def decoded_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, steps: int) -> np.ndarray:
+def decode_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, steps: int) -> np.ndarray:
     from ae.imagegrid import tile
     from ae.manifold import decode_points, grid_points
 
-    m, _ = model(path, stamp)
-    p, _ = plane(path, stamp, dataset_name, method, i, j)
+    m, _ = load_model(path, stamp)
+    p, _ = fit_plane(path, stamp, dataset_name, method, i, j)
     images = decode_points(m, p, grid_points(p.extent, steps))
     return tile(images, nrow=steps, pad=0, scale=2)
 
@@ -186,16 +212,16 @@ AXES = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def map_figure(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, thumbs: bool):
+def draw_map(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, thumbs: bool):
     """The latent scatter as a ready figure, so a rerun caused by any other widget costs no figure building. Shared
     by every session (cache_resource, never mutated): st.cache_data would unpickle and revalidate it per rerun."""
     from ui.plots import latent_scatter
 
-    data, _ = dataset(dataset_name)
+    data = open_dataset(dataset_name)
     if method in ("pca", "raw"):
-        _, coords = plane(path, stamp, dataset_name, method, i, j)
+        _, coords = fit_plane(path, stamp, dataset_name, method, i, j)
     else:
-        coords, _ = latent_map(path, stamp, dataset_name, method)
+        coords, _ = map_test_codes(path, stamp, dataset_name, method)
     labels = data.y_test.numpy() if data.y_test is not None else None
     pictures = None
     if thumbs and data.kind == "image":
@@ -206,81 +232,81 @@ def map_figure(path: str, stamp: int, dataset_name: str, method: str, i: int, j:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def prior_samples(path: str, stamp: int, temperature: float, seed: int, n: int = 64) -> np.ndarray:
+def sample_prior_grid(path: str, stamp: int, temperature: float, seed: int, n: int = 64) -> np.ndarray:
     from ae.generate import sample_prior
     from ae.imagegrid import tile
 
-    m, _ = model(path, stamp)
+    m, _ = load_model(path, stamp)
     return tile(sample_prior(m, n, temperature, seed), nrow=int(np.sqrt(n)), pad=1, scale=2)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def decoded(path: str, stamp: int, z: tuple[float, ...] | tuple[tuple[float, ...], ...]) -> np.ndarray:
+def decode(path: str, stamp: int, z: tuple[float, ...] | tuple[tuple[float, ...], ...]) -> np.ndarray:
     """Decode one code or a few (passed as tuples so they can key the cache)."""
     from ae.generate import decode_codes
 
-    m, _ = model(path, stamp)
+    m, _ = load_model(path, stamp)
     arr = np.asarray(z, dtype=np.float32)
     return decode_codes(m, arr[None] if arr.ndim == 1 else arr)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def reconstructed(path: str, stamp: int, dataset_name: str, indices: tuple[int, ...]) -> np.ndarray:
+def reconstruct_images(path: str, stamp: int, dataset_name: str, indices: tuple[int, ...]) -> np.ndarray:
     """Reconstructions of a few test images (e.g. an interpolation's two ends), computed once per choice."""
     from ae.metrics import reconstruct
 
-    m, _ = model(path, stamp)
-    data, _ = dataset(dataset_name)
+    m, _ = load_model(path, stamp)
+    data = open_dataset(dataset_name)
     return reconstruct(m, data.x_test[list(indices)]).numpy()
 
 
 @st.cache_data(max_entries=2048, show_spinner=False)
-def probe_image(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, x: float, y: float):
+def decode_probe(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, x: float, y: float):
     """The image decoded at one place of a decodable map; slider positions repeat, so most moves are cache hits."""
     from ae.manifold import decode_points
 
-    m, _ = model(path, stamp)
-    p, _ = plane(path, stamp, dataset_name, method, i, j)
+    m, _ = load_model(path, stamp)
+    p, _ = fit_plane(path, stamp, dataset_name, method, i, j)
     return decode_points(m, p, np.array([[x, y]], dtype=np.float32))[0]
 
 
 @st.cache_data(max_entries=64, show_spinner="Adding noise and denoising…")
-def denoise_result(path: str, stamp: int, dataset_name: str, kind: str, level: float, n: int = 200):
+def denoise_test_images(path: str, stamp: int, dataset_name: str, kind: str, level: float, n: int = 200):
     from ae.denoise import denoise
 
-    m, _ = model(path, stamp)
-    data, _ = dataset(dataset_name)
+    m, _ = load_model(path, stamp)
+    data = open_dataset(dataset_name)
     return denoise(m, data.x_test[:n], kind, level)
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring PSNR across noise levels…")
-def psnr_curve(path: str, stamp: int, dataset_name: str, kind: str, n: int = 200) -> dict:
+def measure_psnr_curve(path: str, stamp: int, dataset_name: str, kind: str, n: int = 200) -> dict:
     from ae.denoise import psnr_curve as curve
 
-    m, _ = model(path, stamp)
-    data, _ = dataset(dataset_name)
+    m, _ = load_model(path, stamp)
+    data = open_dataset(dataset_name)
     levels = [round(v, 2) for v in np.arange(0.0, 0.61 if kind == "gaussian" else 0.51, 0.05)]
     return curve(m, data.x_test[:n], kind, levels)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def psnr_figure(models: tuple[tuple[str, str, int], ...], dataset_name: str, kind: str, level: float, label: str,
+def draw_psnr_chart(models: tuple[tuple[str, str, int], ...], dataset_name: str, kind: str, level: float, label: str,
                 n: int = 200):
     """PSNR against noise level for (name, path, stamp) models, with a line at the current level. A shared object
     (cache_resource): the figure is built once per view, not unpickled and revalidated on every rerun."""
     from ui.plots import psnr_levels_chart
 
-    curves = {name: psnr_curve(path, stamp, dataset_name, kind, n) for name, path, stamp in models}
+    curves = {name: measure_psnr_curve(path, stamp, dataset_name, kind, n) for name, path, stamp in models}
     return psnr_levels_chart(curves, level, label)
 
 
 @st.cache_resource(max_entries=20, show_spinner=False)
-def one_class(dataset_name: str, normal: int):
+def train_one_class_model(dataset_name: str, normal: int):
     """A small model trained on one class alone (seconds on a CPU), evaluated on the whole test split. Shared by
     every session: the same digit is trained once per server."""
     from ae.anomaly import evaluate_one_class, train_one_class
 
-    data, _ = dataset(dataset_name)
+    data = open_dataset(dataset_name)
     t0 = time.perf_counter()
     m = train_one_class(data, normal, device=str(pick_device()))
     return evaluate_one_class(m, data, normal, time.perf_counter() - t0)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ae.catalog import ModelEntry
-from ae.data import DESCRIPTIONS, Dataset, dataset_names
+from ae.data import DESCRIPTIONS, Dataset, DatasetUnavailable, dataset_names
+from ae.errors import InputError
 from ae.experiment import incompatibility
+from ae.io import CheckpointError
 from ae.models.base import Autoencoder
-from ui.cache import builtin_dataset, catalog, dataset, device_name, model
+from ui.cache import catalog, device_name, forget_failed_datasets, load_model, open_dataset
 from ui.uploads import my_uploads
 
 DEFAULT_DATASET = "mnist-5k"
@@ -68,12 +70,12 @@ class Selection:
 def current_dataset() -> Dataset:
     """The chosen dataset, or a message saying what is missing and where to put it (and the page stops)."""
     name = st.session_state.get("dataset", DEFAULT_DATASET)
-    data, error = dataset(name)
-    if data is None:
-        st.error(f"**{name} is not available.** {error}", icon=":material/folder_off:")
-        st.button("Retry", key="retry_dataset", on_click=builtin_dataset.clear)
+    try:
+        return open_dataset(name)
+    except (DatasetUnavailable, InputError) as e:
+        st.error(f"**{name} is not available.** {e}", icon=":material/folder_off:")
+        st.button("Retry", key="retry_dataset", on_click=forget_failed_datasets)
         st.stop()
-    return data
 
 
 def current_selection() -> Selection:
@@ -88,9 +90,10 @@ def current_selection() -> Selection:
     if entry.error:
         st.error(f"**{entry.name} cannot be loaded.** {entry.error}")
         st.stop()
-    m, meta = model(entry.path, entry.stamp)
-    if m is None:
-        st.error(f"**{entry.name} cannot be loaded.** {meta}")
+    try:
+        m, meta = load_model(entry.path, entry.stamp)
+    except CheckpointError as e:
+        st.error(f"**{entry.name} cannot be loaded.** {e}")
         st.stop()
     problem = incompatibility(m.cfg.input_shape, data.input_shape, data.name)
     if problem:
