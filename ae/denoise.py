@@ -36,8 +36,16 @@ def denoise(model: Autoencoder, clean: torch.Tensor, kind: str, level: float, se
     )
 
 
-def psnr_curve(model: Autoencoder, clean: torch.Tensor, kind: str, levels: list[float], seed: int = 0) -> dict:
-    """PSNR of the noisy input and of the model's output at each level: {'level', 'noisy', 'denoised'} lists."""
+def level_grid(kind: str) -> list[float]:
+    """The noise levels a PSNR curve is measured at: 0 to 0.6 (Gaussian sigma) or 0 to 0.5 (fraction hit)."""
+    return [round(v, 2) for v in np.arange(0.0, 0.61 if kind == "gaussian" else 0.51, 0.05)]
+
+
+def psnr_curve(model: Autoencoder, clean: torch.Tensor, kind: str, levels: list[float] | None = None,
+               seed: int = 0) -> dict:
+    """PSNR of the noisy input and of the model's output at each level (default: `level_grid(kind)`):
+    {'level', 'noisy', 'denoised'} lists."""
+    levels = level_grid(kind) if levels is None else levels
     noisy_db, out_db = [], []
     for level in levels:
         noisy = corrupt(clean, kind, level, generator=torch.Generator().manual_seed(seed))

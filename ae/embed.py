@@ -44,3 +44,8 @@ def warm_up_umap() -> None:
     """Compile UMAP's numba code on a small fit (~30 s once per process) so the first real map does not wait."""
     rng = np.random.default_rng(0)
     embed_2d(rng.normal(size=(4200, 4)).astype(np.float32), "umap")
+
+
+def thumbnail_sample(n_points: int, k: int = 120, seed: int = 0) -> np.ndarray:
+    """Which points of a map get their image drawn: k of them, seeded, so every visit shows the same ones."""
+    return np.random.default_rng(seed).choice(n_points, size=min(k, n_points), replace=False)

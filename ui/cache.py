@@ -20,7 +20,7 @@ from ae.analysis import ReconReport, reconstruction_report
 from ae.catalog import ModelEntry, list_catalog
 from ae.data import Dataset, DatasetUnavailable, load_dataset
 from ae.device import describe_device, pick_device
-from ae.embed import embed_2d, warm_up_umap
+from ae.embed import embed_2d, thumbnail_sample, warm_up_umap
 from ae.errors import InputError
 from ae.io import CheckpointError
 from ae.io import load_model as read_checkpoint
@@ -225,7 +225,7 @@ def draw_map(path: str, stamp: int, dataset_name: str, method: str, i: int, j: i
     labels = data.y_test.numpy() if data.y_test is not None else None
     pictures = None
     if thumbs and data.kind == "image":
-        pick = np.random.default_rng(0).choice(len(coords), size=min(120, len(coords)), replace=False)
+        pick = thumbnail_sample(len(coords))
         pictures = (pick, data.x_test[pick].numpy())
     axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
     return latent_scatter(coords, labels, data.class_names, axes, pictures)
@@ -285,8 +285,7 @@ def measure_psnr_curve(path: str, stamp: int, dataset_name: str, kind: str, n: i
 
     m, _ = load_model(path, stamp)
     data = open_dataset(dataset_name)
-    levels = [round(v, 2) for v in np.arange(0.0, 0.61 if kind == "gaussian" else 0.51, 0.05)]
-    return curve(m, data.x_test[:n], kind, levels)
+    return curve(m, data.x_test[:n], kind)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
