@@ -55,10 +55,10 @@ def parse_params(items: list[str]) -> dict[str, object]:
 
 def cmd_train(a: argparse.Namespace) -> int:
     from ae.config import TrainConfig
-    from ae.data import load_dataset
-    from ae.experiment import model_config_for
-    from ae.io import check_folder, check_name, clean_stale, ensure_free, reserved
-    from ae.pipeline import preflight, train_and_save
+    from ae.data.sources import load_dataset
+    from ae.run.experiment import model_config_for
+    from ae.run.pipeline import preflight, train_and_save
+    from ae.store.checkpoints import check_folder, check_name, clean_stale, ensure_free, reserved
 
     name = check_name(a.name or f"{a.arch}-{a.variant}-{a.latent}")
     check_folder(a.out)  # before any work: a clash found after training would throw the training away
@@ -94,10 +94,10 @@ def format_metrics(m: dict[str, float]) -> str:
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
-    from ae.data import load_dataset
-    from ae.experiment import check_fits
-    from ae.io import load_model
-    from ae.metrics import evaluate
+    from ae.data.sources import load_dataset
+    from ae.explore.metrics import evaluate
+    from ae.run.experiment import check_fits
+    from ae.store.checkpoints import load_model
 
     model, meta = load_model(a.path)
     ds_name = a.dataset or meta.get("dataset", {}).get("name", "mnist-5k")
@@ -109,7 +109,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
 
 def cmd_list(a: argparse.Namespace) -> int:
-    from ae.data import DESCRIPTIONS
+    from ae.data.sources import DESCRIPTIONS
     from ae.knobs import knobs
     from ae.models.blocks import ARCHS
     from ae.registry import VARIANTS, variants
@@ -142,7 +142,7 @@ def knob_help() -> str:
 def cmd_pretrain(a: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ae.zoo import build_zoo
+    from ae.store.zoo import build_zoo
 
     path = build_zoo(Path(a.out), only=a.only or None)
     print(f"wrote {path}")
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--dataset")
     e.set_defaults(fn=cmd_eval)
     pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest")
-    pt.add_argument("--out", default=str(__import__("ae.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR))
+    pt.add_argument("--out", default=str(__import__("ae.store.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR))
     pt.add_argument("--only", nargs="*", help="rebuild only these entries")
     pt.set_defaults(fn=cmd_pretrain)
     ls = sub.add_parser("list", help="list datasets, architectures and variants")

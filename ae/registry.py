@@ -1,5 +1,5 @@
 """Registries: name -> thing, filled by decorators where the things are defined. Variants are here; architectures
-(ae.models.blocks) and data sources (ae.data) use the same `Registry`.
+(ae.models.blocks) and data sources (ae.data.sources) use the same `Registry`.
 
 Adding a variant is one class plus `@register("name")`; nothing else needs editing.
 """

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ae.anomaly import DEEP_SVDD_MNIST, evaluate_one_class, train_one_class  # noqa: E402
-from ae.data import load_dataset  # noqa: E402
+from ae.data.sources import load_dataset  # noqa: E402
+from ae.explore.anomaly import DEEP_SVDD_MNIST, evaluate_one_class, train_one_class  # noqa: E402
 
 
 def main() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ae.io import load_model  # noqa: E402
-from ae.maps import load_maps  # noqa: E402
-from ae.zoo import shipped_models  # noqa: E402
+from ae.store.checkpoints import load_model  # noqa: E402
+from ae.store.maps import load_maps  # noqa: E402
+from ae.store.zoo import shipped_models  # noqa: E402
 
 
 def main() -> None:

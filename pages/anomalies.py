@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from ae.analysis import recon_table
-from ae.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
-from ae.data import DatasetUnavailable
+from ae.data.imageio import MAX_UPLOAD_BYTES, prepare_image
+from ae.data.sources import DatasetUnavailable
 from ae.errors import InputError
-from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
+from ae.explore.analysis import recon_table
+from ae.explore.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
 from ui.cache import open_dataset, reconstruct_test_split, train_one_class_model
 from ui.images import pairs
 from ui.plots import class_scores_chart, error_histogram, roc_chart

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ae.analysis import choose_images
-from ae.io import CheckpointError
+from ae.explore.analysis import choose_images
 from ae.registry import variant_title
+from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, load_model, reconstruct_test_split
 from ui.images import show, tile_png
 from ui.plots import metric_bars

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ae.noise import NOISES
+from ae.data.noise import NOISES
 from ui.cache import catalog, denoise_test_images, draw_psnr_chart, loads
 from ui.images import show, tile_png
 from ui.shell import ensure_shell

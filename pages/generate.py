@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ae.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
+from ae.explore.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
 from ui.cache import decode, encode_test_split, reconstruct_images, sample_prior_grid
 from ui.images import big, png, show, tile_png
 from ui.shell import ensure_shell

@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from ae.analysis import recon_table
 from ae.errors import InputError
-from ae.export import codes_csv
+from ae.explore.analysis import recon_table
+from ae.store.export import codes_csv
 from ui.cache import (
     AXES,
     decode_grid,

@@ -3,12 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from ae.analysis import ORDERS, choose_images, recon_table
+from ae.data.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ae.errors import InputError
-from ae.export import png_bytes
-from ae.imagegrid import tile
-from ae.imageio import MAX_UPLOAD_BYTES, prepare_image
-from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct
+from ae.explore.analysis import ORDERS, choose_images, recon_table
+from ae.explore.imagegrid import tile
+from ae.explore.metrics import mse_per_sample, psnr_per_sample, reconstruct
+from ae.store.export import png_bytes
 from ui.cache import reconstruct_test_split
 from ui.images import big, pairs
 from ui.shell import ensure_shell

@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ae.catalog import user_models_dir
 from ae.config import TrainConfig
-from ae.data import dataset_names
+from ae.data.sources import dataset_names
 from ae.errors import InputError
-from ae.experiment import model_config_for
-from ae.export import codes_csv, import_model_zip, model_zip
+from ae.explore.manifold import pca_plane
 from ae.limits import MAX_DATASET_BYTES, MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, MAX_UPLOAD_FILE, mb
-from ae.manifold import pca_plane
 from ae.registry import variant_title, variants
+from ae.run.experiment import model_config_for
+from ae.store.catalog import user_models_dir
+from ae.store.export import codes_csv, import_model_zip, model_zip
 from ui.cache import catalog, encode_test_split, job_queue
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets

@@ -26,7 +26,7 @@ def models_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def mnist5k():
-    from ae.data import load_dataset
+    from ae.data.sources import load_dataset
 
     return load_dataset("mnist-5k")
 

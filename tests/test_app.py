@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae.zoo import read_manifest
+from ae.store.zoo import read_manifest
 from tests.helpers import APP, app, caption_matching
 
 
@@ -182,7 +182,7 @@ def test_umap_is_warmed_up_in_the_background_once(monkeypatch):
 def test_warm_up_compiles_a_real_umap_fit():
     import numpy as np
 
-    from ae.embed import embed_2d
+    from ae.explore.embed import embed_2d
 
     out = embed_2d(np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32), "umap")
     assert out.shape == (60, 2) and np.isfinite(out).all()

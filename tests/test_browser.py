@@ -198,7 +198,7 @@ def test_two_students_train_at_once_queue_and_open_their_models(browser, streaml
     its place in the queue; a reload finds a running job again; both models end up on Latent space."""
     import os
 
-    from ae.catalog import user_models_dir
+    from ae.store.catalog import user_models_dir
 
     names = [f"browser-{os.getpid()}-a", f"browser-{os.getpid()}-b"]
     target = user_models_dir()

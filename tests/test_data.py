@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ae.data import DatasetUnavailable, dataset_names, load_dataset
+from ae.data.sources import DatasetUnavailable, dataset_names, load_dataset
 
 
 def test_mnist_5k_is_the_offline_default(mnist5k):
@@ -22,7 +22,7 @@ def test_mnist_5k_is_the_offline_default(mnist5k):
 
 
 def test_mnist_5k_split_is_fixed_and_cached(mnist5k):
-    from ae.data import data_dir
+    from ae.data.sources import data_dir
 
     assert (data_dir() / "mnist-5k.npz").exists()
     again = load_dataset("mnist-5k")

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from ae.config import ModelConfig
-from ae.io import CheckpointError, check_name, list_models, load_model, save_model
 from ae.registry import build_model
+from ae.store.checkpoints import CheckpointError, check_name, list_models, load_model, save_model
 
 
 @pytest.fixture
@@ -108,12 +108,12 @@ def test_missing_weights_and_pickles_are_refused(model, tmp_path):
 
 
 def test_a_crash_while_saving_leaves_no_partial_files(model, tmp_path, monkeypatch):
-    import ae.io
+    import ae.store.checkpoints
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(ae.io, "save_file", boom)
+    monkeypatch.setattr(ae.store.checkpoints, "save_file", boom)
     with pytest.raises(KeyboardInterrupt):
         save_model(model, tmp_path, "m")
     assert list(tmp_path.iterdir()) == []

@@ -13,11 +13,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ae.cluster import ClusterUnavailable, connect
 from ae.config import TrainConfig
-from ae.experiment import model_config_for
-from ae.jobs import JobQueue, QueueFull, estimate_wait
-from ae.train import Callback, fit
+from ae.run.cluster import ClusterUnavailable, connect
+from ae.run.experiment import model_config_for
+from ae.run.jobs import JobQueue, QueueFull, estimate_wait
+from ae.run.train import Callback, fit
 
 SMALL = dict(arch="conv", variant="vanilla", latent_dim=4, channels=(4, 8))
 
@@ -107,8 +107,8 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, mnist5k, t
 
 @pytest.mark.slow
 def test_stop_saves_the_best_weights_so_far(queue, mnist5k, tmp_path):
-    from ae.io import load_model
-    from ae.train import _run_epoch, split_validation
+    from ae.run.train import _run_epoch, split_validation
+    from ae.store.checkpoints import load_model
 
     cfg = model_config_for(mnist5k, **SMALL)
     job = queue.submit("eve", "stopped", mnist5k, cfg, TrainConfig(epochs=300), tmp_path)
@@ -128,7 +128,7 @@ def test_stop_saves_the_best_weights_so_far(queue, mnist5k, tmp_path):
 @pytest.mark.slow
 def test_cli_zoo_and_train_page_write_the_same_files(queue, mnist5k, tmp_path):
     from ae.__main__ import main
-    from ae.zoo import ZooEntry, build_entry
+    from ae.store.zoo import ZooEntry, build_entry
 
     cli, zoo, page = tmp_path / "cli", tmp_path / "zoo", tmp_path / "page"
     assert main(["train", "--arch", "conv", "--latent", "4", "--channels", "4", "8", "--epochs", "2",
@@ -168,7 +168,7 @@ def test_a_killed_worker_fails_the_job_and_leaves_no_files(queue, mnist5k, tmp_p
 
 
 def test_a_job_file_name_is_never_reused_while_reserved(tmp_path):
-    from ae.jobs import reserve_name
+    from ae.run.jobs import reserve_name
 
     marker = reserve_name(Path(tmp_path), "taken")
     with pytest.raises(FileExistsError):

@@ -78,7 +78,7 @@ def test_each_shipped_variants_knobs_have_help_and_their_defaults_pass_their_own
 def test_the_sparse_weight_has_one_default_everywhere():
     """It was 0.1 on the Train page and in the zoo but 1e-3 in SparseParams (issue 11)."""
     from ae.models.sparse import SparseParams
-    from ae.zoo import ZOO
+    from ae.store.zoo import ZOO
 
     (default,) = [k.default for k in knobs(SparseParams) if k.name == "weight"]
     zoo_weight = next(e for e in ZOO if e.name == "conv-sparse-16").model["params"]["weight"]

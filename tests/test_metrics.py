@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ae.config import ModelConfig
-from ae.metrics import (
+from ae.explore.metrics import (
     bce_per_sample,
     elbo_per_sample,
     evaluate,

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from ae.config import ModelConfig
-from ae.io import load_model, save_model
 from ae.models.blocks import ARCHS
 from ae.registry import build_model, variants
+from ae.store.checkpoints import load_model, save_model
 
 SHAPES = [(1, 28, 28), (1, 8, 8), (3, 32, 32), (20,)]
 

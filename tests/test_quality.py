@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from ae.config import ModelConfig, TrainConfig
-from ae.metrics import elbo_per_sample, evaluate, iw_nll_per_sample, pca_mse, psnr_per_sample, reconstruct
-from ae.noise import corrupt
+from ae.data.noise import corrupt
+from ae.explore.metrics import elbo_per_sample, evaluate, iw_nll_per_sample, pca_mse, psnr_per_sample, reconstruct
 from ae.registry import build_model
-from ae.train import Callback, fit
+from ae.run.train import Callback, fit
 
 pytestmark = pytest.mark.slow
 

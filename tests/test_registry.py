@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ae.data import SOURCES, source
+from ae.data.sources import SOURCES, source
 from ae.errors import InputError
 from ae.models.blocks import ARCHS, architecture
 from ae.registry import VARIANTS, register, variants
@@ -23,7 +23,7 @@ def test_every_registry_refuses_a_second_registration_and_names_its_choices(regi
         add(name)(type("Again", (), {}))
     assert registry[name] is before  # the first one stays
     if registry is SOURCES:
-        from ae.data import DESCRIPTIONS
+        from ae.data.sources import DESCRIPTIONS
 
         assert DESCRIPTIONS[name] != "again"
     with pytest.raises(InputError, match=f"unknown {registry.kind} 'nope'; choose one of .*{name}"):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from ae.data.imageio import prepare_image
 from ae.errors import InputError
-from ae.export import import_model_zip
-from ae.imageio import prepare_image
-from ae.io import clean_stale, list_models, save_model
+from ae.store.checkpoints import clean_stale, list_models, save_model
+from ae.store.export import import_model_zip
 from tests.corpus import CASES, DATASET, MODEL, PICTURE, Case, by_kind, model_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ def run_through_ae(case: Case, tmp_path: Path):
     """The library call a page makes for this kind of input; returns its result."""
     name, data = made(case.id)
     if case.kind == DATASET:
-        from ae.userdata import load_file
+        from ae.data.userdata import load_file
 
         path = tmp_path / name
         path.write_bytes(data)
@@ -78,9 +78,9 @@ def test_a_model_zip_refused_for_a_bad_field_leaves_nothing_behind(tmp_path):
 @pytest.mark.slow
 def test_a_job_whose_model_cannot_be_built_fails_at_once_with_the_reason(tmp_path, monkeypatch):
     from ae.config import TrainConfig
-    from ae.data import load_dataset
-    from ae.experiment import model_config_for
-    from ae.jobs import JobQueue
+    from ae.data.sources import load_dataset
+    from ae.run.experiment import model_config_for
+    from ae.run.jobs import JobQueue
 
     data = load_dataset("digits")
     cfg = model_config_for(data, arch="conv", variant="vanilla", latent_dim=4, channels=(16, 32, 64, 128))
@@ -93,9 +93,9 @@ def test_a_job_whose_model_cannot_be_built_fails_at_once_with_the_reason(tmp_pat
         assert time.perf_counter() - t0 < 1.0
         assert q.jobs_of("ann") == []
         # Were the check skipped, the worker's failure still ends the job "failed" with the reason, at once.
-        import ae.pipeline
+        import ae.run.pipeline
 
-        monkeypatch.setattr(ae.pipeline, "preflight", lambda *a: None)
+        monkeypatch.setattr(ae.run.pipeline, "preflight", lambda *a: None)
         warm = q.submit("ann", "warm-up", data, cfg, TrainConfig(epochs=2), tmp_path)  # a worker's first task
         while not warm.state().finished:  # imports and deserialises for seconds; a class's workers are warm
             time.sleep(0.05)
@@ -116,7 +116,7 @@ def test_a_job_whose_model_cannot_be_built_fails_at_once_with_the_reason(tmp_pat
 
 
 def test_two_runs_asking_for_one_name_get_one_reservation_and_one_refusal(tmp_path):
-    from ae.io import reserve_name
+    from ae.store.checkpoints import reserve_name
 
     first = reserve_name(tmp_path, "shared")
     with pytest.raises(FileExistsError, match="being trained already"):
@@ -180,7 +180,7 @@ def test_cli_eval_on_a_folder_named_like_a_model_says_so(tmp_path):
 
 def test_cli_errors_start_on_their_own_line(capsys, tmp_path, monkeypatch):
     """A failure mid-training closes the progress bar before the error is printed."""
-    import ae.pipeline
+    import ae.run.pipeline
     from ae.__main__ import main
 
     def fail(*a, **k):
@@ -188,7 +188,7 @@ def test_cli_errors_start_on_their_own_line(capsys, tmp_path, monkeypatch):
             cb.bar.update(1)
         raise InputError("the data went away")
 
-    monkeypatch.setattr(ae.pipeline, "train_and_save", fail)
+    monkeypatch.setattr(ae.run.pipeline, "train_and_save", fail)
     assert main(["train", "--dataset", "digits", "--epochs", "3", "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
     assert "\nerror: the data went away" in err and err.rstrip().endswith("the data went away")
@@ -199,9 +199,9 @@ def test_cli_errors_start_on_their_own_line(capsys, tmp_path, monkeypatch):
 
 def test_stale_temp_files_and_orphan_weights_are_cleaned_and_never_block_a_name(tmp_path):
     from ae.config import ModelConfig
-    from ae.files import host as _host
-    from ae.io import ensure_free, name_taken
     from ae.registry import build_model
+    from ae.store.checkpoints import ensure_free, name_taken
+    from ae.store.files import host as _host
 
     model = build_model(ModelConfig(input_shape=(1, 8, 8), channels=(4,)))
     save_model(model, tmp_path, "kept")
@@ -231,7 +231,7 @@ def test_a_killed_save_leaves_no_listed_half_model(tmp_path):
     next start cleans the rest."""
     code = (
         "import os, signal, sys\n"
-        "import ae.io as io\n"
+        "import ae.store.checkpoints as io\n"
         "from ae.config import ModelConfig\n"
         "from ae.registry import build_model\n"
         "real = io.save_file\n"
@@ -250,7 +250,7 @@ def test_a_killed_save_leaves_no_listed_half_model(tmp_path):
 
 
 def test_a_poisoned_model_json_in_the_folder_costs_one_row_not_a_page(tmp_path):
-    from ae.catalog import _entry
+    from ae.store.catalog import _entry
 
     name, data = made("model-metric-string")
     import io

@@ -65,11 +65,11 @@ def test_a_poisoned_model_in_the_folder_leaves_every_page_standing(models_dir):
 def small_model(data, folder: Path) -> str:
     """A tiny model of the dataset's shape, saved as a user's model trained on it (no maps: pages compute them)."""
     from ae.config import TrainConfig
-    from ae.experiment import model_config_for
-    from ae.io import save_model
-    from ae.pipeline import dataset_record
     from ae.registry import build_model
-    from ae.train import fit
+    from ae.run.experiment import model_config_for
+    from ae.run.pipeline import dataset_record
+    from ae.run.train import fit
+    from ae.store.checkpoints import save_model
 
     cfg = model_config_for(data, arch="dense", variant="vae", latent_dim=2, hidden=(16,))
     model = build_model(cfg, seed=0)

@@ -9,7 +9,7 @@ import torch
 
 from ae.config import ModelConfig, TrainConfig
 from ae.registry import build_model
-from ae.train import Callback, TrainingDiverged, fit, split_validation
+from ae.run.train import Callback, TrainingDiverged, fit, split_validation
 
 
 def small(variant: str = "vanilla") -> torch.nn.Module:
@@ -18,7 +18,7 @@ def small(variant: str = "vanilla") -> torch.nn.Module:
 
 @pytest.fixture(scope="module")
 def digits_x():
-    from ae.data import load_dataset
+    from ae.data.sources import load_dataset
 
     return load_dataset("digits").x_train
 

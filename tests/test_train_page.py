@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from ae.config import ModelConfig
-from ae.data import load_dataset
-from ae.experiment import check_fits
-from ae.export import import_model_zip, model_zip
-from ae.io import load_model, reserve_name
-from ae.userdata import load_zip
+from ae.data.sources import load_dataset
+from ae.data.userdata import load_zip
+from ae.run.experiment import check_fits
+from ae.store.checkpoints import load_model, reserve_name
+from ae.store.export import import_model_zip, model_zip
 from tests.helpers import app
 
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ def test_stop_keeps_the_best_weights_so_far(models_dir):
     model, meta = load_model(models_dir / "stopped-one.json")
     assert meta["stopped_early"] and 1 <= meta["epochs_run"] < 300
     # the weights saved are the best epoch's: their validation loss is the lowest in the history
-    from ae.train import _run_epoch, split_validation
+    from ae.run.train import _run_epoch, split_validation
 
     _, x_val = split_validation(load_dataset("mnist-5k").x_train, meta["train"]["val_fraction"], meta["train"]["seed"])
     saved, _ = _run_epoch(model, x_val, 512, None, None, lambda: False)
@@ -128,7 +128,7 @@ def test_two_sessions_train_at_once_and_keep_their_own_models(models_dir):
     m2, meta2 = load_model(models_dir / "second-job.json")
     assert m1.cfg.arch == "conv" and m2.cfg.arch == "dense" and m2.cfg.hidden == (64,)
     data = load_dataset("mnist-5k")
-    from ae.metrics import evaluate
+    from ae.explore.metrics import evaluate
 
     for m, meta in ((m1, meta1), (m2, meta2)):
         assert evaluate(m, data.x_test)["mse"] == pytest.approx(meta["metrics"]["mse"], rel=1e-5)
@@ -147,7 +147,7 @@ def test_job_refuses_bad_settings_before_starting(tmp_path):
     marker.write_text("0therh0st-1")  # another machine's claim is trusted; a dead local process's is not
     with pytest.raises(FileExistsError):
         reserve_name(tmp_path, "mine")
-    from ae.files import host
+    from ae.store.files import host
 
     marker.write_text(f"{host()}-999999999")
     assert reserve_name(tmp_path, "mine") == marker

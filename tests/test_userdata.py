@@ -14,10 +14,10 @@ import pytest
 import torch
 from PIL import Image
 
-import ae.userdata
+import ae.data.userdata
+from ae.data.imageio import decode_image, prepare_image
+from ae.data.userdata import images_from_array, load_csv, load_image_folder, load_npz, load_zip
 from ae.errors import InputError
-from ae.imageio import decode_image, prepare_image
-from ae.userdata import images_from_array, load_csv, load_image_folder, load_npz, load_zip
 
 
 @pytest.mark.parametrize(
@@ -313,11 +313,11 @@ def test_csv_huge_values_standardize_in_float64(tmp_path):
 
 
 def test_csv_rows_and_columns_are_bounded_before_parsing(tmp_path, monkeypatch):
-    monkeypatch.setattr(ae.userdata, "MAX_SAMPLES", 10)
+    monkeypatch.setattr(ae.data.userdata, "MAX_SAMPLES", 10)
     (tmp_path / "long.csv").write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(50)))
     with pytest.raises(InputError, match="more than 10 rows, over the limit of 10"):
         load_csv(tmp_path / "long.csv")
-    monkeypatch.setattr(ae.userdata, "MAX_FEATURES", 5)
+    monkeypatch.setattr(ae.data.userdata, "MAX_FEATURES", 5)
     (tmp_path / "wide.csv").write_text(",".join(f"c{i}" for i in range(8)) + "\n" + ",".join("1" * 8) + "\n")
     with pytest.raises(InputError, match="has 8 columns, over the limit of 5"):
         load_csv(tmp_path / "wide.csv")
@@ -375,7 +375,7 @@ def test_zip_of_3000_pngs_over_budget_is_refused_before_decoding(tmp_path, monke
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded pixels before checking the budget")
 
-    monkeypatch.setattr(ae.userdata, "decode_image", no_decoding)
+    monkeypatch.setattr(ae.data.userdata, "decode_image", no_decoding)
     png = png_bytes(Image.new("L", (256, 256)))
     path = tmp_path / "many.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -389,7 +389,7 @@ def test_zip_of_3000_pngs_over_budget_is_refused_before_decoding(tmp_path, monke
 
 
 def test_one_colour_image_makes_the_whole_zip_rgb_in_the_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(ae.userdata, "MAX_DATASET_BYTES", 10 * 8 * 8 * 4 * 2)  # room for grey, not for colour
+    monkeypatch.setattr(ae.data.userdata, "MAX_DATASET_BYTES", 10 * 8 * 8 * 4 * 2)  # room for grey, not for colour
     path = tmp_path / "g.zip"
     with zipfile.ZipFile(path, "w") as z:
         for i in range(10):

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from ae.config import TrainConfig
-from ae.embed import embed_2d
-from ae.io import load_model
-from ae.maps import load_maps, maps_info
-from ae.metrics import encode, evaluate, pca_mse, psnr_per_sample, reconstruct
-from ae.noise import corrupt
-from ae.zoo import ZOO, ZOO_DIR, ZooEntry, build_entry, knn_accuracy, read_manifest, shipped_models
+from ae.data.noise import corrupt
+from ae.explore.embed import embed_2d
+from ae.explore.metrics import encode, evaluate, pca_mse, psnr_per_sample, reconstruct
+from ae.store.checkpoints import load_model
+from ae.store.maps import load_maps, maps_info
+from ae.store.zoo import ZOO, ZOO_DIR, ZooEntry, build_entry, knn_accuracy, read_manifest, shipped_models
 
 NAMES = [e.name for e in ZOO]
 

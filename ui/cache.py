@@ -16,17 +16,17 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ae.analysis import ReconReport, reconstruction_report
-from ae.catalog import ModelEntry, list_catalog
-from ae.data import Dataset, DatasetUnavailable, load_dataset
-from ae.device import describe_device, pick_device
-from ae.embed import embed_2d, thumbnail_sample, warm_up_umap
+from ae.data.sources import Dataset, DatasetUnavailable, load_dataset
 from ae.errors import InputError
-from ae.io import CheckpointError
-from ae.io import load_model as read_checkpoint
-from ae.maps import load_maps
-from ae.metrics import encode
+from ae.explore.analysis import ReconReport, reconstruction_report
+from ae.explore.embed import embed_2d, thumbnail_sample, warm_up_umap
+from ae.explore.metrics import encode
 from ae.models.base import Autoencoder
+from ae.run.device import describe_device, pick_device
+from ae.store.catalog import ModelEntry, list_catalog
+from ae.store.checkpoints import CheckpointError
+from ae.store.checkpoints import load_model as read_checkpoint
+from ae.store.maps import load_maps
 
 WARMUP_ENV = "LATENT_LAB_NO_WARMUP"
 
@@ -166,8 +166,8 @@ def umap_warmup() -> threading.Thread | None:
 @st.cache_data(max_entries=64, show_spinner=False)
 def draw_gallery_strip(path: str, stamp: int, n: int = 8) -> tuple[np.ndarray | None, dict]:
     """(originals over reconstructions of the first n test images of the model's own dataset, its metrics)."""
-    from ae.imagegrid import tile
-    from ae.metrics import reconstruct
+    from ae.explore.imagegrid import tile
+    from ae.explore.metrics import reconstruct
 
     try:
         m, meta = load_model(path, stamp)
@@ -188,7 +188,7 @@ def draw_gallery_strip(path: str, stamp: int, n: int = 8) -> tuple[np.ndarray | 
 @st.cache_data(max_entries=48, show_spinner=False)
 def fit_plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
     """(Plane, [N, 2] coordinates of the test codes on it) for a decodable map: PCA or two raw latent dims."""
-    from ae.manifold import pca_plane, raw_plane
+    from ae.explore.manifold import pca_plane, raw_plane
 
     z = encode_test_split(path, stamp, dataset_name)
     if method == "pca":
@@ -199,8 +199,8 @@ def fit_plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0,
 
 @st.cache_data(max_entries=64, show_spinner="Decoding the map…")
 def decode_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, steps: int) -> np.ndarray:
-    from ae.imagegrid import tile
-    from ae.manifold import decode_points, grid_points
+    from ae.explore.imagegrid import tile
+    from ae.explore.manifold import decode_points, grid_points
 
     m, _ = load_model(path, stamp)
     p, _ = fit_plane(path, stamp, dataset_name, method, i, j)
@@ -233,8 +233,8 @@ def draw_map(path: str, stamp: int, dataset_name: str, method: str, i: int, j: i
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def sample_prior_grid(path: str, stamp: int, temperature: float, seed: int, n: int = 64) -> np.ndarray:
-    from ae.generate import sample_prior
-    from ae.imagegrid import tile
+    from ae.explore.generate import sample_prior
+    from ae.explore.imagegrid import tile
 
     m, _ = load_model(path, stamp)
     return tile(sample_prior(m, n, temperature, seed), nrow=int(np.sqrt(n)), pad=1, scale=2)
@@ -243,7 +243,7 @@ def sample_prior_grid(path: str, stamp: int, temperature: float, seed: int, n: i
 @st.cache_data(max_entries=128, show_spinner=False)
 def decode(path: str, stamp: int, z: tuple[float, ...] | tuple[tuple[float, ...], ...]) -> np.ndarray:
     """Decode one code or a few (passed as tuples so they can key the cache)."""
-    from ae.generate import decode_codes
+    from ae.explore.generate import decode_codes
 
     m, _ = load_model(path, stamp)
     arr = np.asarray(z, dtype=np.float32)
@@ -253,7 +253,7 @@ def decode(path: str, stamp: int, z: tuple[float, ...] | tuple[tuple[float, ...]
 @st.cache_data(max_entries=512, show_spinner=False)
 def reconstruct_images(path: str, stamp: int, dataset_name: str, indices: tuple[int, ...]) -> np.ndarray:
     """Reconstructions of a few test images (e.g. an interpolation's two ends), computed once per choice."""
-    from ae.metrics import reconstruct
+    from ae.explore.metrics import reconstruct
 
     m, _ = load_model(path, stamp)
     data = open_dataset(dataset_name)
@@ -263,7 +263,7 @@ def reconstruct_images(path: str, stamp: int, dataset_name: str, indices: tuple[
 @st.cache_data(max_entries=2048, show_spinner=False)
 def decode_probe(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, x: float, y: float):
     """The image decoded at one place of a decodable map; slider positions repeat, so most moves are cache hits."""
-    from ae.manifold import decode_points
+    from ae.explore.manifold import decode_points
 
     m, _ = load_model(path, stamp)
     p, _ = fit_plane(path, stamp, dataset_name, method, i, j)
@@ -272,7 +272,7 @@ def decode_probe(path: str, stamp: int, dataset_name: str, method: str, i: int, 
 
 @st.cache_data(max_entries=64, show_spinner="Adding noise and denoising…")
 def denoise_test_images(path: str, stamp: int, dataset_name: str, kind: str, level: float, n: int = 200):
-    from ae.denoise import denoise
+    from ae.explore.denoise import denoise
 
     m, _ = load_model(path, stamp)
     data = open_dataset(dataset_name)
@@ -281,7 +281,7 @@ def denoise_test_images(path: str, stamp: int, dataset_name: str, kind: str, lev
 
 @st.cache_data(max_entries=64, show_spinner="Measuring PSNR across noise levels…")
 def measure_psnr_curve(path: str, stamp: int, dataset_name: str, kind: str, n: int = 200) -> dict:
-    from ae.denoise import psnr_curve as curve
+    from ae.explore.denoise import psnr_curve as curve
 
     m, _ = load_model(path, stamp)
     data = open_dataset(dataset_name)
@@ -303,7 +303,7 @@ def draw_psnr_chart(models: tuple[tuple[str, str, int], ...], dataset_name: str,
 def train_one_class_model(dataset_name: str, normal: int):
     """A small model trained on one class alone (seconds on a CPU), evaluated on the whole test split. Shared by
     every session: the same digit is trained once per server."""
-    from ae.anomaly import evaluate_one_class, train_one_class
+    from ae.explore.anomaly import evaluate_one_class, train_one_class
 
     data = open_dataset(dataset_name)
     t0 = time.perf_counter()
@@ -315,6 +315,6 @@ def train_one_class_model(dataset_name: str, normal: int):
 def job_queue():
     """This server process's door to the training cluster (a local Dask cluster, or $LATENT_LAB_SCHEDULER's); it
     connects in the background, so the app opens at once and the Train page says if training is unavailable."""
-    from ae.jobs import JobQueue
+    from ae.run.jobs import JobQueue
 
     return JobQueue(warm_up=not os.environ.get(WARMUP_ENV))

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The app reads these (ae.catalog.MODELS_ENV and the job queue); not imported, since importing ae loads torch.
+# The app reads these (ae.store.catalog.MODELS_ENV and the job queue); not imported, since importing ae loads torch.
 SCHEDULER_ENV = "LATENT_LAB_SCHEDULER"
 MODELS_ENV = "LATENT_LAB_MODELS"
 HEALTH_PATH = "/_stcore/health"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import streamlit as st
 
-from ae.export import png_bytes
-from ae.imagegrid import tile, to_uint8
+from ae.explore.imagegrid import tile, to_uint8
+from ae.store.export import png_bytes
 
 _PNG: OrderedDict[bytes, bytes] = OrderedDict()
 _PNG_LOCK = threading.Lock()

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ae.catalog import ModelEntry
-from ae.data import DESCRIPTIONS, Dataset, DatasetUnavailable, dataset_names
+from ae.data.sources import DESCRIPTIONS, Dataset, DatasetUnavailable, dataset_names
 from ae.errors import InputError
-from ae.experiment import incompatibility
-from ae.io import CheckpointError
 from ae.models.base import Autoencoder
+from ae.run.experiment import incompatibility
+from ae.store.catalog import ModelEntry
+from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, open_dataset
 from ui.uploads import my_uploads
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ae.data import Dataset
+from ae.data.sources import Dataset
+from ae.data.userdata import LOADERS, load_file
 from ae.errors import InputError
-from ae.userdata import LOADERS, load_file
 
 MINE = "my_uploads"  # session key: {dataset name: Dataset}
 

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import torch
 
+from ae.data.noise import NOISES, corrupt
 from ae.errors import InputError
 from ae.knobs import knob
 from ae.models.base import Autoencoder
-from ae.noise import NOISES, corrupt
 from ae.registry import register
 
 

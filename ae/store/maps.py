@@ -15,7 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from ae.files import atomic_write
+from ae.store.files import atomic_write
 
 
 def maps_path(model_path: str | Path) -> Path:

@@ -1,7 +1,7 @@
 """Dataset sources: each yields train/test tensors `x: [N, C, H, W]` float32 in [0, 1] (or `[N, D]` standardized for
 tabular data), integer labels when known, class names, and where the data came from.
 
-Sources are a small registry: `load_dataset("mnist-5k")`. Files users bring live in `ae.userdata`.
+Sources are a small registry: `load_dataset("mnist-5k")`. Files users bring live in `ae.data.userdata`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
-from ae.files import atomic_write
 from ae.registry import Registry
+from ae.store.files import atomic_write
 
 DATA_ENV = "LATENT_LAB_DATA"
 OFFLINE_ENV = "LATENT_LAB_OFFLINE"

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from ae.config import ModelConfig, TrainConfig, from_dict
-from ae.data import Dataset
-from ae.files import atomic_write
-from ae.io import name_taken, reserve_name
+from ae.data.sources import Dataset
+from ae.store.checkpoints import name_taken, reserve_name
+from ae.store.files import atomic_write
 
 TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
@@ -105,7 +105,7 @@ def preview_indices(data: Dataset, n: int = PREVIEW) -> list[int]:
 
 @functools.lru_cache(maxsize=4)
 def _builtin(name: str) -> Dataset:
-    from ae.data import load_dataset
+    from ae.data.sources import load_dataset
 
     return load_dataset(name)
 
@@ -115,9 +115,9 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
     import torch
     from distributed import Event, get_worker
 
-    from ae.cluster import THREADS_ENV
-    from ae.pipeline import train_and_save
-    from ae.train import Callback
+    from ae.run.cluster import THREADS_ENV
+    from ae.run.pipeline import train_and_save
+    from ae.run.train import Callback
 
     worker = get_worker()
     torch.set_num_threads(int(os.environ.get(THREADS_ENV, "1")))
@@ -159,7 +159,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
 
     progress = Progress()
-    from ae.device import describe_device, pick_device
+    from ae.run.device import describe_device, pick_device
 
     try:  # every failure from here ends the job "failed" with its reason (the app reads the task's exception)
         model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
@@ -226,7 +226,7 @@ class JobQueue:
     """This app process's door to the cluster: submit, watch, stop. Shared by every session of the process."""
 
     def __init__(self, connect=None, poll_s: float = 0.5, warm_up: bool = True) -> None:
-        from ae.cluster import connect as default_connect
+        from ae.run.cluster import connect as default_connect
 
         self._connect = connect or default_connect
         self.poll_s, self.warm_up = poll_s, warm_up
@@ -254,7 +254,7 @@ class JobQueue:
     def submit(self, owner: str, name: str, data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
                folder: str | Path, builtin: bool = True) -> Job:
         """Queue a job; raises QueueFull, FileExistsError or ValueError with a message for the page."""
-        from ae.pipeline import preflight
+        from ae.run.pipeline import preflight
 
         if not self.wait_ready(30) or self.client is None:
             raise RuntimeError(self.error or "the training cluster is still starting; try again in a few seconds")
@@ -303,7 +303,7 @@ class JobQueue:
         self._closed = True
         self._thread.join(timeout=5)
         if self.client is not None:
-            from ae.cluster import close
+            from ae.run.cluster import close
 
             close(self.client)
 
@@ -334,7 +334,7 @@ class JobQueue:
         """Compile UMAP's numba code once in each worker (~30 s on a CPU), so the first job's maps do not wait."""
         from distributed import fire_and_forget
 
-        from ae.embed import warm_up_umap
+        from ae.explore.embed import warm_up_umap
 
         try:
             for addr in self.client.scheduler_info(n_workers=-1)["workers"]:

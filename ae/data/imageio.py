@@ -1,6 +1,6 @@
 """Pictures in, arrays out: one decoder for every image the user brings, and the prep for a single uploaded picture.
 
-`decode_image` is shared by `prepare_image` (one PNG/JPEG to reconstruct) and the dataset loaders in `ae.userdata`,
+`decode_image` is shared by `prepare_image` (one PNG/JPEG to reconstruct) and the dataset loaders in `ae.data.userdata`,
 so a phone photo, a transparent PNG or a 16-bit scan means the same thing everywhere.
 
 MNIST-style models expect a light digit on a black background, centred in its frame; a photo of a digit written on

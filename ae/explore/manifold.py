@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ae.embed import MIN_MAP_POINTS
 from ae.errors import InputError
-from ae.generate import decode_codes
+from ae.explore.embed import MIN_MAP_POINTS
+from ae.explore.generate import decode_codes
 from ae.models.base import Autoencoder
 
 

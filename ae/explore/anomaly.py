@@ -12,12 +12,12 @@ import numpy as np
 import torch
 
 from ae.config import ModelConfig, TrainConfig
-from ae.data import Dataset
+from ae.data.sources import Dataset
 from ae.errors import InputError
-from ae.metrics import mse_per_sample, reconstruct
+from ae.explore.metrics import mse_per_sample, reconstruct
 from ae.models.base import Autoencoder
 from ae.registry import build_model
-from ae.train import fit
+from ae.run.train import fit
 
 MIN_NORMAL = 10  # training samples of the normal class
 DEEP_SVDD_MNIST = [98.0, 99.7, 91.7, 91.9, 94.9, 88.5, 98.3, 94.6, 93.9, 96.5]  # one-class AUROC %, digits 0-9

@@ -18,17 +18,17 @@ import pandas as pd
 import torch
 
 from ae.config import ModelConfig, TrainConfig
-from ae.data import Dataset
-from ae.device import describe_device, pick_device
-from ae.embed import METHODS, embed_2d
+from ae.data.sources import Dataset
 from ae.errors import InputError
-from ae.experiment import check_fits
-from ae.io import name_taken, save_model
-from ae.maps import save_maps
-from ae.metrics import encode, evaluate
+from ae.explore.embed import METHODS, embed_2d
+from ae.explore.metrics import encode, evaluate
 from ae.models.base import Autoencoder
 from ae.registry import build_model
-from ae.train import Callback, fit
+from ae.run.device import describe_device, pick_device
+from ae.run.experiment import check_fits
+from ae.run.train import Callback, fit
+from ae.store.checkpoints import name_taken, save_model
+from ae.store.maps import save_maps
 
 ExtraMetrics = Callable[[Autoencoder, Dataset], dict[str, float]]
 

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from ae.config import TrainConfig
-from ae.data import Dataset, load_dataset
-from ae.experiment import model_config_for
-from ae.metrics import encode, pca_mse
-from ae.pipeline import train_and_save
+from ae.data.sources import Dataset, load_dataset
+from ae.explore.metrics import encode, pca_mse
+from ae.run.experiment import model_config_for
+from ae.run.pipeline import train_and_save
 
 ZOO_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 DATASET = "mnist-5k"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ae.metrics import psnr_per_sample, reconstruct, ssim_per_sample
+from ae.data.noise import corrupt
+from ae.explore.metrics import psnr_per_sample, reconstruct, ssim_per_sample
 from ae.models.base import Autoencoder
-from ae.noise import corrupt
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ae.config import ModelConfig
-from ae.data import Dataset
+from ae.data.sources import Dataset
 from ae.errors import InputError
 
 

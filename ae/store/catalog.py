@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ae.io import clean_stale, list_models
 from ae.registry import variant_title
-from ae.zoo import ZOO, ZOO_DIR
+from ae.store.checkpoints import clean_stale, list_models
+from ae.store.zoo import ZOO, ZOO_DIR
 
 MODELS_ENV = "LATENT_LAB_MODELS"
 
@@ -88,7 +88,7 @@ _cleaned: set[Path] = set()
 
 def list_catalog() -> list[ModelEntry]:
     """Shipped models in zoo order, then the user's models by name. The first listing of a folder in a process
-    clears what killed saves left there (ae.io.clean_stale)."""
+    clears what killed saves left there (ae.store.checkpoints.clean_stale)."""
     mine_dir = user_models_dir()
     if mine_dir not in _cleaned:
         _cleaned.add(mine_dir)

@@ -15,9 +15,9 @@ import pandas as pd
 import torch
 
 from ae.config import TrainConfig
-from ae.device import pick_device
-from ae.experiment import check_fits
 from ae.models.base import Autoencoder
+from ae.run.device import pick_device
+from ae.run.experiment import check_fits
 
 COMPONENTS = ("loss", "recon_loss", "reg_loss")
 

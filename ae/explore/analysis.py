@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ae.metrics import mse_per_sample, psnr_per_sample, reconstruct, ssim_per_sample
+from ae.explore.metrics import mse_per_sample, psnr_per_sample, reconstruct, ssim_per_sample
 from ae.models.base import Autoencoder
 
 ORDERS = ("random", "best", "worst")

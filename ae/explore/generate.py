@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ae.metrics import batched, mse_per_sample
+from ae.explore.metrics import batched, mse_per_sample
 from ae.models.base import Autoencoder
 
 MODES = ("linear", "spherical")

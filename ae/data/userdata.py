@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ae.data import Dataset, stratified_split
+from ae.data.imageio import TOLERANCE, channels, decode_image, open_image, upright_size
+from ae.data.sources import Dataset, stratified_split
 from ae.errors import InputError, user_input
-from ae.imageio import TOLERANCE, channels, decode_image, open_image, upright_size
 from ae.limits import MAX_DATASET_BYTES, MAX_FEATURES, MAX_FILES, MAX_SAMPLES, MAX_SIDE, MiB, mb
 
 __all__ = [  # the limits are re-exported: pages import them from here

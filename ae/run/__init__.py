@@ -1,0 +1,1 @@
+"""Turning configs into trained models: the trainer, the one pipeline, devices, and jobs on a Dask cluster."""
