@@ -79,16 +79,17 @@ def npz_header_claiming(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
 
 
 def zero_bomb() -> bytes:
-    """200,000 x 256 x 256 zeros compress to a few MB but decode to 52 GB as float32; a smaller shape keeps the
-    file small here while still being far over the budget (3.2 GB declared)."""
+    """Zeros compress a thousandfold: 1,100 x 256 x 256 of them are a 0.07 MB file that would decode to 275 MB of
+    float32, over the 256 MB budget (the issue's was 6.3 MB for 52 GB; the check is the same, this one is quick to
+    write)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z, \
             z.open("x.npy", "w", force_zip64=True) as f:
-        header = repr({"descr": "|u1", "fortran_order": False, "shape": (12_500, 256, 256)}).encode()
+        header = repr({"descr": "|u1", "fortran_order": False, "shape": (1_100, 256, 256)}).encode()
         header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header)
-        chunk = bytes(2**20)
-        for _ in range(12_500 * 256 * 256 // 2**20):
+        chunk = bytes(2**16)
+        for _ in range(1_100 * 256 * 256 // 2**16):
             f.write(chunk)
     return buf.getvalue()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import ae
 
 
@@ -12,6 +14,7 @@ def test_every_advertised_name_resolves_to_what_its_module_defines():
         assert getattr(ae, name) is getattr(importlib.import_module(module), name), name
 
 
+@pytest.mark.slow
 def test_the_notebook_example_trains_and_measures_a_model():
     from ae import ModelConfig, TrainConfig, build_model, evaluate, fit, load_dataset
 

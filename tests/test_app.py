@@ -144,6 +144,7 @@ def test_a_2d_model_opens_on_its_raw_latent_plane():
     assert "decoded across the plane (z[0] left to right" in at.image[-1].proto.imgs[0].caption
 
 
+@pytest.mark.slow
 def test_a_user_model_gets_a_live_cached_map(tmp_path, monkeypatch):
     import shutil
 
@@ -179,6 +180,7 @@ def test_umap_is_warmed_up_in_the_background_once(monkeypatch):
     ui.cache.umap_warmup.clear()
 
 
+@pytest.mark.slow
 def test_warm_up_compiles_a_real_umap_fit():
     import numpy as np
 

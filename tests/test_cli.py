@@ -13,6 +13,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ae", *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_list_shows_datasets_architectures_and_variants():
     out = run("list")
     assert out.returncode == 0
@@ -21,6 +22,7 @@ def test_list_shows_datasets_architectures_and_variants():
         assert word in out.stdout
 
 
+@pytest.mark.slow
 def test_train_then_eval(tmp_path):
     out = run("train", "--dataset", "digits", "--arch", "conv", "--variant", "vae", "--latent", "2", "--epochs", "3",
               "--channels", "8", "16", "--param", "beta=2", "--out", str(tmp_path), "--name", "tiny")
@@ -37,6 +39,7 @@ def test_train_then_eval(tmp_path):
     assert mse == pytest.approx(meta["metrics"]["mse"], rel=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args,message",
     [

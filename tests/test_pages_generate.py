@@ -71,6 +71,7 @@ def psnr_pair(at) -> tuple[float, float]:
     return noisy, float(m.value.split()[0])
 
 
+@pytest.mark.slow
 def test_the_denoising_model_beats_the_noisy_input_at_sigma_03():
     at = app("pages/denoise.py", model="pretrained/conv-dae-16")
     assert at.slider(key="dn_level").value == 0.3
@@ -86,6 +87,7 @@ def test_the_denoising_model_beats_the_noisy_input_at_sigma_03():
     assert "conv-dae-16" in chart.proto.spec and "conv-ae-16" in chart.proto.spec
 
 
+@pytest.mark.slow
 def test_anomalies_threshold_and_one_class_roc():
     at = app("pages/anomalies.py")
     n97 = int(re.match(r"(\d+) of", caption_matching(at, r"are above")).group(1))

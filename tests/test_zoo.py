@@ -50,6 +50,7 @@ def test_the_zoo_folder_is_small():
     assert total < 6 * 2**20, f"{total / 2**20:.1f} MiB"
 
 
+@pytest.mark.slow
 def test_manifest_numbers_are_what_the_shipped_weights_measure(manifest, models, mnist5k):
     for name, (model, meta) in models.items():
         r = row(manifest, name)
@@ -64,12 +65,14 @@ def test_manifest_numbers_are_what_the_shipped_weights_measure(manifest, models,
         assert abs(r["mse"] - r["fp32_mse"]) < 0.01 * r["fp32_mse"], "float16 storage must cost nothing measurable"
 
 
+@pytest.mark.slow
 def test_iw_nll_of_a_shipped_vae_is_reproduced(manifest, models, mnist5k):
     model, _ = models["conv-vae-2"]
     assert evaluate(model, mnist5k.x_test)["iw_nll"] == pytest.approx(row(manifest, "conv-vae-2")["iw_nll"], rel=1e-4)
     assert row(manifest, "conv-vae-2")["iw_nll"] < -row(manifest, "conv-vae-2")["elbo"]
 
 
+@pytest.mark.slow
 def test_every_non_variational_model_beats_pca_with_as_many_components(models, mnist5k):
     for name, (model, _) in models.items():
         if model.variational:

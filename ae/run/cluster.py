@@ -62,7 +62,7 @@ class LocalProcesses:
     def __init__(self, workers: int, threads: int, timeout: float = 60.0) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="latent-lab-dask-"))
         scheduler_file = self.folder / "scheduler.json"
-        root = str(Path(__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",  # a killed worker fails its job
                "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
                THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}

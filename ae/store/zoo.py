@@ -23,7 +23,7 @@ from ae.explore.metrics import encode, pca_mse
 from ae.run.experiment import model_config_for
 from ae.run.pipeline import train_and_save
 
-ZOO_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+ZOO_DIR = Path(__file__).resolve().parents[2] / "pretrained"
 DATASET = "mnist-5k"
 MANIFEST = "manifest.json"
 
