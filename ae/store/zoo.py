@@ -38,28 +38,28 @@ class ZooEntry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _entry(name: str, variant: str, latent: int, epochs: int, about: str, arch: str = "conv",
+           **model: Any) -> ZooEntry:
+    return ZooEntry(name, dict(arch=arch, variant=variant, latent_dim=latent, **model), epochs, about)
+
+
+DENSE = dict(arch="dense", hidden=(256, 128))
+
+# name, variant, latent size, epochs, what it shows (conv 32,64 unless said)
 ZOO: list[ZooEntry] = [
-    ZooEntry("dense-ae-16", dict(arch="dense", variant="vanilla", latent_dim=16, hidden=(256, 128)), 60,
-             "dense autoencoder, the MLP baseline"),
-    ZooEntry("conv-ae-16", dict(arch="conv", variant="vanilla", latent_dim=16), 60,
-             "convolutional autoencoder, the best reconstructions"),
-    ZooEntry("conv-ae-2", dict(arch="conv", variant="vanilla", latent_dim=2), 40,
-             "a 2-D code: the raw latent plane can be drawn and decoded directly"),
-    ZooEntry("conv-dae-16", dict(arch="conv", variant="denoising", latent_dim=16,
-                                 params={"noise": "gaussian", "level": 0.3}), 40,
-             "denoising autoencoder trained on Gaussian noise, sigma 0.3"),
-    ZooEntry("conv-sparse-16", dict(arch="conv", variant="sparse", latent_dim=16,
-                                    params={"mode": "l1", "weight": 0.1}), 40,
-             "sparse autoencoder, L1 penalty on the code"),
-    ZooEntry("dense-cae-16", dict(arch="dense", variant="contractive", latent_dim=16, hidden=(256, 128),
-                                  params={"weight": 0.01}), 60,
-             "contractive autoencoder, Jacobian penalty on the encoder"),
-    ZooEntry("conv-vae-2", dict(arch="conv", variant="vae", latent_dim=2), 40,
-             "VAE with a 2-D latent: sample and walk the whole plane"),
-    ZooEntry("conv-vae-16", dict(arch="conv", variant="vae", latent_dim=16), 40,
-             "VAE with a 16-D latent: sharper samples"),
-    ZooEntry("conv-bvae-10", dict(arch="conv", variant="beta-vae", latent_dim=10, params={"beta": 4.0}), 40,
-             "beta-VAE (beta 4): a smoother, more factorised code"),
+    _entry("dense-ae-16", "vanilla", 16, 60, "dense autoencoder, the MLP baseline", **DENSE),
+    _entry("conv-ae-16", "vanilla", 16, 60, "convolutional autoencoder, the best reconstructions"),
+    _entry("conv-ae-2", "vanilla", 2, 40, "a 2-D code: the raw latent plane can be drawn and decoded directly"),
+    _entry("conv-dae-16", "denoising", 16, 40, "denoising autoencoder trained on Gaussian noise, sigma 0.3",
+           params={"noise": "gaussian", "level": 0.3}),
+    _entry("conv-sparse-16", "sparse", 16, 40, "sparse autoencoder, L1 penalty on the code",
+           params={"mode": "l1", "weight": 0.1}),
+    _entry("dense-cae-16", "contractive", 16, 60, "contractive autoencoder, Jacobian penalty on the encoder",
+           params={"weight": 0.01}, **DENSE),
+    _entry("conv-vae-2", "vae", 2, 40, "VAE with a 2-D latent: sample and walk the whole plane"),
+    _entry("conv-vae-16", "vae", 16, 40, "VAE with a 16-D latent: sharper samples"),
+    _entry("conv-bvae-10", "beta-vae", 10, 40, "beta-VAE (beta 4): a smoother, more factorised code",
+           params={"beta": 4.0}),
 ]
 
 
