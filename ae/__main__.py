@@ -55,7 +55,6 @@ def parse_params(items: list[str]) -> dict[str, object]:
 
 def cmd_train(a: argparse.Namespace) -> int:
     from ae.config import TrainConfig
-    from ae.data.sources import load_dataset
     from ae.run.experiment import model_config_for
     from ae.run.pipeline import preflight, train_and_save
     from ae.store.checkpoints import check_folder, check_name, clean_stale, ensure_free, reserved
@@ -65,7 +64,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     clean_stale(a.out)
     if not a.overwrite:
         ensure_free(a.out, name)
-    data = load_dataset(a.dataset)
+    data = open_data(a.dataset, a.label_column)
     extra = {}
     if a.hidden:
         extra["hidden"] = tuple(a.hidden)
@@ -89,19 +88,73 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
+def open_data(name_or_path: str, label_column: str | None = None):
+    """A built-in dataset by name, else the user's file or folder by path (.npz, .csv, .zip of images, a folder of
+    images), through the same loaders and limits as the browser's uploads."""
+    from pathlib import Path
+
+    from ae.data.sources import dataset_names, load_dataset
+    from ae.data.userdata import load_file
+    from ae.errors import InputError
+
+    if name_or_path in dataset_names():
+        return load_dataset(name_or_path)
+    path = Path(name_or_path)
+    if not path.exists():
+        raise InputError(f"{name_or_path!r} is neither a dataset ({', '.join(dataset_names())}) nor a file or folder")
+    return load_file(path, label_column=label_column)
+
+
+def cmd_encode(a: argparse.Namespace) -> int:
+    """Feature extraction without the browser: the encoder's codes of a split, as CSV (with labels) or .npz."""
+    from pathlib import Path
+
+    from ae.explore.metrics import encode
+    from ae.run.experiment import check_fits
+    from ae.store.checkpoints import load_model
+    from ae.store.export import codes_csv
+    from ae.store.files import atomic_write
+
+    out = Path(a.out)
+    if out.suffix not in (".csv", ".npz"):
+        raise ValueError(f"--out must end in .csv or .npz, got {out.name}")
+    model, meta = load_model(a.model)
+    data = open_data(a.data, a.label_column)
+    check_fits(model.cfg.input_shape, data.input_shape, data.name)
+    x, y = (data.x_train, data.y_train) if a.split == "train" else (data.x_test, data.y_test)
+    codes = encode(model, x).numpy()
+    labels = y.numpy() if y is not None else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        blob = codes_csv(codes, None, labels, data.class_names)
+        atomic_write(out, lambda tmp: Path(tmp).write_bytes(blob))
+    else:
+        arrays = {"codes": codes, **({"labels": labels} if labels is not None else {})}
+        atomic_write(out, lambda tmp: _savez(tmp, arrays))
+    print(f"wrote {out}: {len(codes):,} codes of {codes.shape[1]} numbers ({meta['name']} on the {data.name} "
+          f"{a.split} split)")
+    return 0
+
+
+def _savez(path: str, arrays: dict) -> None:
+    import numpy as np
+
+    with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to a temporary file's name
+        np.savez(f, **arrays)
+
+
 def format_metrics(m: dict[str, float]) -> str:
     return "\n".join(f"  {k:>10}: {v:.5g}" if isinstance(v, float) else f"  {k:>10}: {v}" for k, v in m.items())
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
-    from ae.data.sources import load_dataset
     from ae.explore.metrics import evaluate
     from ae.run.experiment import check_fits
     from ae.store.checkpoints import load_model
 
     model, meta = load_model(a.path)
     ds_name = a.dataset or meta.get("dataset", {}).get("name", "mnist-5k")
-    data = load_dataset(ds_name)
+    data = open_data(ds_name)
     check_fits(model.cfg.input_shape, data.input_shape, ds_name)
     print(f"{meta['name']}: {model.name} {model.cfg.arch}, latent {model.cfg.latent_dim}, on the {ds_name} test split")
     print(format_metrics(evaluate(model, data.x_test)))
@@ -149,39 +202,66 @@ def cmd_pretrain(a: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ae", description="Latent Lab: train, evaluate and list autoencoders")
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Says a flag's default where it has one (not "default: None" where the help says what happens instead)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = _Help
+    p = argparse.ArgumentParser(prog="python -m ae", description="Latent Lab: train, evaluate, encode and list "
+                                "autoencoders", formatter_class=fmt)
     sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="train a model and save it with its metrics")
-    t.add_argument("--dataset", default="mnist-5k")
-    t.add_argument("--arch", default="conv")
-    t.add_argument("--variant", default="vanilla")
-    t.add_argument("--latent", type=int, default=16)
-    t.add_argument("--hidden", type=int, nargs="*", help="dense layer widths")
-    t.add_argument("--channels", type=int, nargs="*", help="conv channels")
-    t.add_argument("--loss", choices=["mse", "bce"])
+    data_help = "a built-in dataset (see `list`) or a path: .npz, .csv, .zip of images or a folder of images"
+    t = sub.add_parser("train", help="train a model and save it with its metrics and maps", formatter_class=fmt)
+    t.add_argument("--dataset", default="mnist-5k", help=data_help)
+    t.add_argument("--label-column", help="the CSV column holding the labels (CSV only)")
+    t.add_argument("--arch", default="conv", help="conv (images) or dense (images or tabular rows)")
+    t.add_argument("--variant", default="vanilla", help="the autoencoder variant (see `list`)")
+    t.add_argument("--latent", type=int, default=16, help="size of the code")
+    t.add_argument("--hidden", type=int, nargs="*", help="dense layer widths (default 512 256)")
+    t.add_argument("--channels", type=int, nargs="*", help="conv channels, one stride-2 layer each (default 32 64)")
+    t.add_argument("--loss", choices=["mse", "bce"], help="reconstruction loss (default: bce for images, else mse)")
     t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=knob_help().replace("%", "%%"))
-    t.add_argument("--epochs", type=int, default=20)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto")
-    t.add_argument("--out", default="models")
-    t.add_argument("--name")
-    t.add_argument("--overwrite", action="store_true")
+    t.add_argument("--epochs", type=int, default=20, help="passes over the training split")
+    t.add_argument("--batch-size", type=int, default=128, help="samples per optimiser step")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
+    t.add_argument("--weight-decay", type=float, default=0.0, help="Adam's weight decay")
+    t.add_argument("--seed", type=int, default=0, help="seeds the weights, the split and the batches")
+    t.add_argument("--device", default="auto", help="auto (CUDA, else Apple MPS, else CPU), cpu, cuda or mps")
+    t.add_argument("--out", default="models", help="the folder the model is saved in")
+    t.add_argument("--name", help="the model's name (default ARCH-VARIANT-LATENT)")
+    t.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
     t.set_defaults(fn=cmd_train)
-    e = sub.add_parser("eval", help="print a saved model's test metrics")
-    e.add_argument("path")
-    e.add_argument("--dataset")
+    e = sub.add_parser("eval", help="print a saved model's test metrics", formatter_class=fmt)
+    e.add_argument("path", help="the model's .json (or .safetensors)")
+    e.add_argument("--dataset", help="default: the dataset the model was trained on; " + data_help)
     e.set_defaults(fn=cmd_eval)
-    pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest")
-    pt.add_argument("--out", default=str(__import__("ae.store.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR))
-    pt.add_argument("--only", nargs="*", help="rebuild only these entries")
+    en = sub.add_parser("encode", help="write a split's codes (feature extraction) as CSV or .npz",
+                        formatter_class=fmt)
+    en.add_argument("model", help="the model's .json (or .safetensors)")
+    en.add_argument("data", help=data_help)
+    en.add_argument("--out", required=True, help="codes.csv (one row per sample: index, label, z0..) or codes.npz "
+                    "(arrays codes and labels)")
+    en.add_argument("--split", choices=["test", "train"], default="test", help="which split to encode")
+    en.add_argument("--label-column", help="the CSV column holding the labels (CSV only)")
+    en.set_defaults(fn=cmd_encode)
+    pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest", formatter_class=fmt)
+    pt.add_argument("--out", default=str(__import__("ae.store.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR),
+                    help="the folder the zoo is written to")
+    pt.add_argument("--only", nargs="*", help="rebuild only these entries (default: all)")
     pt.set_defaults(fn=cmd_pretrain)
-    ls = sub.add_parser("list", help="list datasets, architectures and variants")
+    ls = sub.add_parser("list", help="list datasets, architectures, variants and their knobs", formatter_class=fmt)
     ls.set_defaults(fn=cmd_list)
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
     try:
         return a.fn(a)
     except KeyboardInterrupt:
