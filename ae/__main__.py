@@ -136,6 +136,31 @@ def cmd_encode(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compress(a: argparse.Namespace) -> int:
+    """The rate-distortion table without the browser: the model's code at --bits, PCA with as many coefficients,
+    JPEG and WebP, in bytes per image with PSNR and SSIM on the test split."""
+    import pandas as pd
+
+    from ae.explore.compress import bytes_at_psnr, decoder_bytes, rate_distortion, raw_bytes
+    from ae.run.experiment import check_fits
+    from ae.store.checkpoints import load_model
+
+    model, meta = load_model(a.model)
+    data = open_data(a.data)
+    check_fits(model.cfg.input_shape, data.input_shape, data.name)
+    rows = rate_distortion({meta["name"]: model}, data, n=a.images, bits=tuple(a.bits))
+    with pd.option_context("display.width", 120, "display.max_rows", 200):
+        print(rows.round({"bytes": 1, "psnr": 2, "ssim": 3}).to_string(index=False))
+    mine = rows[(rows["method"] == meta["name"]) & (rows["setting"] == f"{a.bits[0]} bits, packed")]
+    psnr8 = float(mine["psnr"].iloc[0])
+    print(f"\nraw image: {raw_bytes(data)} bytes; decoder: {decoder_bytes(model):,} bytes (float32), shipped once")
+    for codec in ("JPEG", "Webp"):
+        at = bytes_at_psnr(rows, codec, psnr8)
+        print(f"{codec} needs {at:.0f} bytes per image for the code's {psnr8:.2f} dB" if at is not None else
+              f"{codec} is above {psnr8:.2f} dB even at its lowest quality")
+    return 0
+
+
 def _savez(path: str, arrays: dict) -> None:
     import numpy as np
 
@@ -250,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--split", choices=["test", "train"], default="test", help="which split to encode")
     en.add_argument("--label-column", help="the CSV column holding the labels (CSV only)")
     en.set_defaults(fn=cmd_encode)
+    c = sub.add_parser("compress", help="print the rate-distortion table: the code vs PCA, JPEG and WebP",
+                       formatter_class=fmt)
+    c.add_argument("model", help="the model's .json (or .safetensors)")
+    c.add_argument("data", help=data_help)
+    c.add_argument("--bits", type=int, nargs="+", default=[8, 6, 4], help="bits per code dimension to quantise to")
+    c.add_argument("--images", type=int, default=1000, help="how many test images to measure on")
+    c.set_defaults(fn=cmd_compress)
     pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest", formatter_class=fmt)
     pt.add_argument("--out", default=str(__import__("ae.store.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR),
                     help="the folder the zoo is written to")

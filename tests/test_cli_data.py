@@ -102,3 +102,12 @@ def test_every_flag_of_every_subcommand_says_what_it_does_and_its_default():
         for action in cmd._actions:
             if action.default not in (None, False, [], argparse.SUPPRESS) and action.option_strings:
                 assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+
+
+def test_compress_prints_the_rate_distortion_table(capsys):
+    assert main(["compress", "pretrained/conv-ae-16.json", "mnist-5k", "--images", "100", "--bits", "8"]) == 0
+    out = capsys.readouterr().out
+    for text in ("conv-ae-16", "8 bits, packed", "PCA 16", "JPEG", "Webp", "raw image: 784 bytes",
+                 "decoder: 346,500 bytes"):
+        assert text in out, text
+    assert main(["compress", "pretrained/conv-ae-16.json", "digits"]) == 2
