@@ -18,6 +18,7 @@ pages = {
         st.Page("pages/denoise.py", title="Denoise", icon=":material/blur_off:"),
         st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/view_column:"),
+        st.Page("pages/compress.py", title="Compress", icon=":material/compress:"),
     ],
     "Build": [
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),

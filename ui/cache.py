@@ -318,3 +318,21 @@ def job_queue():
     from ae.run.jobs import JobQueue
 
     return JobQueue(warm_up=not os.environ.get(WARMUP_ENV))
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring bytes and quality for every method…")
+def measure_rate_distortion(models: tuple[tuple[str, str, int], ...], dataset_name: str, n: int):
+    """The Compress page's table for (name, path, stamp) models on the first n test images, computed once."""
+    from ae.explore.compress import rate_distortion
+
+    return rate_distortion({name: load_model(path, stamp)[0] for name, path, stamp in models},
+                           open_dataset(dataset_name), n)
+
+
+@st.cache_data(max_entries=64, show_spinner="Encoding at this budget…")
+def compress_side_by_side(models: tuple[tuple[str, str, int], ...], dataset_name: str, indices: tuple[int, ...],
+                          budget: float):
+    from ae.explore.compress import side_by_side
+
+    return side_by_side({name: load_model(path, stamp)[0] for name, path, stamp in models},
+                        open_dataset(dataset_name), list(indices), budget)

@@ -141,3 +141,19 @@ def metric_bars(table: pd.DataFrame, metric: str, note: str) -> go.Figure:
 def history_lines(history: pd.DataFrame) -> pd.DataFrame:
     """The train and validation loss by epoch, as st.line_chart draws them."""
     return history.set_index("epoch")[[c for c in ("train_loss", "val_loss") if c in history]]
+
+
+def rate_distortion_chart(rows: pd.DataFrame, metric: str, raw: int) -> go.Figure:
+    """Quality against bytes per image, one curve per method (a code's packed, zlib and entropy sizes apart), the
+    raw image's size marked; bytes on a log axis since codes and codecs sit orders of magnitude apart."""
+    from ae.explore.compress import series
+
+    fig = go.Figure()
+    for curve, part in series(rows).groupby("curve", sort=False):
+        part = part.sort_values("bytes")
+        fig.add_trace(go.Scatter(x=part["bytes"], y=part[metric], mode="lines+markers", name=curve,
+                                 text=part["setting"], hovertemplate="%{text}<br>%{x:.1f} bytes, %{y:.3f}"))
+    fig.add_vline(x=raw, line=dict(color="grey", dash="dash"), annotation_text=f"raw image: {raw} bytes")
+    fig.update_layout(height=460, xaxis_type="log", xaxis_title="bytes per image (log scale)",
+                      yaxis_title="PSNR (dB)" if metric == "psnr" else "SSIM", margin=MARGIN, legend_title_text="")
+    return fig

@@ -207,3 +207,75 @@ def rate_distortion(models: dict[str, Autoencoder], data: Dataset, n: int | None
     rows += pca_rows(data, latent, n, bits)
     rows += codec_rows(data, n)
     return pd.DataFrame(rows)
+
+
+def series(rows: pd.DataFrame) -> pd.DataFrame:
+    """rows with a `curve` column for the chart: a code's packed/zlib/entropy sizes are three curves (float32 sits on
+    the packed one), a codec's qualities one."""
+    out = rows.copy()
+    coder = out["setting"].str.extract(r"bits, (\w+)$")[0].fillna("packed")
+    is_code = ~out["method"].isin(["JPEG", "Webp"])
+    out["curve"] = np.where(is_code, out["method"] + " (" + coder + ")", out["method"])
+    return out
+
+
+@dataclass
+class Shown:
+    """One method's pictures at a byte budget: what it had to do to fit and how close it came."""
+
+    label: str
+    images: np.ndarray | None  # [K, C, H, W] in [0, 1]; None when nothing fits
+    bytes: float
+    psnr: float
+
+
+def code_at_budget(label: str, train_codes: np.ndarray, codes: np.ndarray, decode, x: torch.Tensor,
+                   budget: float) -> Shown:
+    """The finest quantisation (float32, then 8, 6, 4, 2 bits) whose packed code fits `budget` bytes."""
+    dims = codes.shape[1]
+    for bits in (32, 8, 6, 4, 2):
+        if packed_bytes(dims, bits) <= budget:
+            z = codes if bits == 32 else Quantiser.fit(train_codes, bits).round_trip(codes)
+            images = np.clip(decode(z), 0, 1)
+            psnr, _ = quality(x, torch.from_numpy(images))
+            return Shown(f"{label}, {'float32' if bits == 32 else f'{bits} bits'}", images,
+                         packed_bytes(dims, bits), psnr)
+    return Shown(f"{label}: {packed_bytes(dims, 2):g} bytes at the least", None, packed_bytes(dims, 2), math.nan)
+
+
+def codec_at_budget(fmt: str, x: torch.Tensor, budget: float, qualities: tuple[int, ...] = QUALITIES) -> Shown:
+    """Each picture at the highest quality whose file fits `budget` bytes (JPEG's header alone is ~300 bytes)."""
+    name = "JPEG" if fmt == "JPEG" else "Webp"
+    backs, sizes = [], []
+    for picture in to_pixels(x):
+        fits = [(size, back) for size, back in (codec_round_trip(picture, fmt, q) for q in qualities) if size <= budget]
+        if not fits:
+            smallest = codec_round_trip(picture, fmt, qualities[0])[0]
+            return Shown(f"{name}: {smallest} bytes at the least", None, float(smallest), math.nan)
+        size, back = fits[-1]
+        sizes.append(size)
+        backs.append(back)
+    images = np.stack(backs).astype(np.float32) / 255.0
+    images = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+    psnr, _ = quality(x, torch.from_numpy(images))
+    return Shown(name, images, float(np.mean(sizes)), psnr)
+
+
+def side_by_side(models: dict[str, Autoencoder], data: Dataset, indices: list[int], budget: float) -> list[Shown]:
+    """The same test images through every method at one byte budget: each model's code, PCA with the first model's
+    latent size, JPEG and WebP."""
+    from sklearn.decomposition import PCA
+
+    x = data.x_test[indices].float()
+    shown = []
+    for name, model in models.items():
+        shown.append(code_at_budget(name, encode(model, data.x_train).numpy(), encode(model, x).numpy(),
+                                    lambda z, m=model: decode_codes(m, z), x, budget))
+    latent = next(iter(models.values())).cfg.latent_dim if models else 16
+    flat = data.x_train.flatten(1).numpy()
+    pca = PCA(n_components=latent, random_state=0).fit(flat)
+    shape = tuple(x.shape[1:])
+    shown.append(code_at_budget(f"PCA {latent}", pca.transform(flat), pca.transform(x.flatten(1).numpy()),
+                                lambda z: pca.inverse_transform(z).reshape(-1, *shape).astype(np.float32), x, budget))
+    shown += [codec_at_budget("JPEG", x, budget), codec_at_budget("WEBP", x, budget)]
+    return shown
