@@ -19,6 +19,7 @@ pages = {
         st.Page("pages/anomalies.py", title="Anomalies", icon=":material/crisis_alert:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/view_column:"),
         st.Page("pages/compress.py", title="Compress", icon=":material/compress:"),
+        st.Page("pages/features.py", title="Features", icon=":material/category:"),
     ],
     "Build": [
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),

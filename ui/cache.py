@@ -336,3 +336,27 @@ def compress_side_by_side(models: tuple[tuple[str, str, int], ...], dataset_name
 
     return side_by_side({name: load_model(path, stamp)[0] for name, path, stamp in models},
                         open_dataset(dataset_name), list(indices), budget)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Encoding both splits…")
+def extract_features(models: tuple[tuple[str, str, int], ...], dataset_name: str):
+    """(train, test) features per name for the Features page: each model's codes, PCA, the raw inputs. Shared,
+    never mutated."""
+    from ae.explore.features import feature_sets
+
+    return feature_sets({name: load_model(path, stamp)[0] for name, path, stamp in models}, open_dataset(dataset_name))
+
+
+@st.cache_data(max_entries=16, show_spinner="Fitting the probes (1 to all labels per class, three seeds)…")
+def score_probes(models: tuple[tuple[str, str, int], ...], dataset_name: str):
+    from ae.explore.features import probe_table
+
+    return probe_table(extract_features(models, dataset_name), open_dataset(dataset_name))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def probe_confusion(models: tuple[tuple[str, str, int], ...], dataset_name: str, features: str, probe: str,
+                    per_class: int | None):
+    from ae.explore.features import confusion
+
+    return confusion(extract_features(models, dataset_name), open_dataset(dataset_name), features, probe, per_class)

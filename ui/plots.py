@@ -157,3 +157,25 @@ def rate_distortion_chart(rows: pd.DataFrame, metric: str, raw: int) -> go.Figur
     fig.update_layout(height=460, xaxis_type="log", xaxis_title="bytes per image (log scale)",
                       yaxis_title="PSNR (dB)" if metric == "psnr" else "SSIM", margin=MARGIN, legend_title_text="")
     return fig
+
+
+def probe_chart(summary: pd.DataFrame, probe: str) -> go.Figure:
+    """Test accuracy against labels per class for one probe, a line per feature set, the spread over seeds as
+    error bars."""
+    fig = go.Figure()
+    part = summary[summary["probe"] == probe]
+    for name, rows in part.groupby("features", sort=False):
+        labels = [str(v) for v in rows["labels"]]
+        fig.add_trace(go.Scatter(x=labels, y=rows["mean"], error_y=dict(type="data", array=rows["std"]),
+                                 mode="lines+markers", name=name))
+    fig.update_layout(height=400, xaxis_title="labelled training samples per class", yaxis_title="test accuracy",
+                      xaxis_type="category", margin=MARGIN, legend_title_text="features")
+    return fig
+
+
+def confusion_chart(matrix: np.ndarray, class_names: list[str]) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=matrix, x=class_names, y=class_names, colorscale="Blues", text=matrix,
+                               texttemplate="%{text}", showscale=False))
+    fig.update_layout(height=420, xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+                      margin=MARGIN)
+    return fig

@@ -1,0 +1,55 @@
+"""Features: keep only the encoder, and its codes feed another model; how good a feature is, with few labels."""
+
+import streamlit as st
+
+from ae.explore.features import LABELS_PER_CLASS, PROBES, summary
+from ae.store.export import codes_csv
+from ui.cache import catalog, extract_features, loads, probe_confusion, score_probes
+from ui.plots import confusion_chart, probe_chart
+from ui.shell import ensure_shell
+from ui.state import current_selection
+
+ensure_shell()
+
+st.title("Features")
+sel = current_selection()
+data, entry = sel.data, sel.entry
+st.caption("After training, keep the encoder alone: its codes are features for another model. A linear probe "
+           "(logistic regression) and a 5-nearest-neighbour classifier are fitted on the train split's codes with "
+           "1 to all labels per class and scored on the test split, beside the raw inputs and PCA with as many "
+           "dimensions. Three seeds draw the labelled samples; the bars show their spread.")
+if data.y_train is None:
+    st.info(f"{data.name} has no labels, so there is nothing to score the features against. Upload a CSV with a "
+            "label column (or images in one folder per class) on the Train page.")
+    st.stop()
+
+compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
+default = [k for k in ("pretrained/conv-ae-16", "pretrained/conv-vae-16") if k in compatible] or [entry.key]
+picked = st.multiselect("Models", list(compatible), default=default, key="ft_models",
+                        format_func=lambda k: compatible[k].name)
+models = tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
+               if loads(compatible[k].path, compatible[k].stamp))
+if not models:
+    st.info("Pick at least one model.")
+    st.stop()
+
+table = summary(score_probes(models, data.name))
+probe = st.segmented_control("Probe", PROBES, default="logistic", key="ft_probe", required=True)
+st.plotly_chart(probe_chart(table, probe), key="ft_chart")
+best = table[(table["probe"] == probe) & (table["labels"] == "all")].sort_values("mean", ascending=False)
+st.dataframe(best[["features", "mean"]].rename(columns={"mean": "accuracy, all labels"}), hide_index=True,
+             key="ft_best")
+
+st.subheader("Where it goes wrong")
+c1, c2 = st.columns(2)
+names = list(extract_features(models, data.name))
+features = c1.selectbox("Features", names, key="ft_features")
+per_class = c2.select_slider("Labels per class", LABELS_PER_CLASS, value=None, key="ft_labels",
+                             format_func=lambda k: "all" if k is None else str(k))
+matrix = probe_confusion(models, data.name, features, probe, per_class)
+st.plotly_chart(confusion_chart(matrix, data.class_names), key="ft_confusion")
+
+train, test = extract_features(models, data.name)[features]
+st.download_button(f"Download the {features} features of the test split (.csv)",
+                   lambda: codes_csv(test, None, data.y_test.numpy(), data.class_names), f"{features}-features.csv",
+                   "text/csv", key="ft_csv")
