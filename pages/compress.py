@@ -1,5 +1,6 @@
 """Compress: an autoencoder's code as a file smaller than the image, against PCA, JPEG and WebP on the same digits."""
 
+import numpy as np
 import streamlit as st
 
 from ae.explore.compress import bytes_at_psnr, decoder_bytes, payback_images, raw_bytes
@@ -46,7 +47,7 @@ st.caption("Codes: float32, then 8, 6 and 4 bits per number over the range the t
 
 st.subheader("The same digits at one budget")
 budget = st.select_slider("Bytes per image", BUDGETS, value=16, key="cp_budget")
-indices = tuple(range(min(SHOWN, len(data.x_test))))
+indices = tuple(int(i) for i in np.unique(np.linspace(0, len(data.x_test) - 1, SHOWN).astype(int)))  # spread out
 shown = compress_side_by_side(models, data.name, indices, float(budget))
 grids = [tile_png(data.x_test[list(indices)].numpy(), len(indices), 1, 3)]
 captions = [f"original: {raw} bytes each"]

@@ -183,6 +183,29 @@ def test_compare_metric_choice(page, streamlit_url):
     screenshot(page, "compare")
 
 
+def test_compress_budget_slider_changes_the_side_by_side(page, streamlit_url):
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Compress")
+    page.locator(".st-key-cp_chart .js-plotly-plot").wait_for(timeout=180_000)
+    page.get_by_text("JPEG: ").first.wait_for(timeout=60_000)  # at 16 bytes JPEG cannot fit: it says so
+    press_slider(page, "cp_budget", "End", 1)  # the largest budget: every method fits
+    page.wait_for_function("() => ![...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+                           ".some(e => e.innerText.includes('does not fit'))", timeout=60_000)
+    assert_no_exception(page)
+    screenshot(page, "compress")
+
+
+def test_features_probe_choice(page, streamlit_url):
+    open_page(page, streamlit_url)
+    open_page(page, streamlit_url, "Features")
+    page.locator(".st-key-ft_chart .js-plotly-plot").wait_for(timeout=240_000)
+    page.locator(".st-key-ft_probe").get_by_text("knn-5", exact=True).click()
+    wait_idle(page, 120_000)
+    page.locator(".st-key-ft_confusion .js-plotly-plot").wait_for(timeout=60_000)
+    assert_no_exception(page)
+    screenshot(page, "features")
+
+
 def fill_train_form(page, name: str, epochs: int, sizes: str) -> None:
     page.get_by_text("Start training").wait_for()
     for key, value in (("tr_epochs", str(epochs)), ("tr_sizes", sizes), ("tr_name", name)):

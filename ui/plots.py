@@ -177,5 +177,5 @@ def confusion_chart(matrix: np.ndarray, class_names: list[str]) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=matrix, x=class_names, y=class_names, colorscale="Blues", text=matrix,
                                texttemplate="%{text}", showscale=False))
     fig.update_layout(height=420, xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
-                      margin=MARGIN)
+                      margin=MARGIN, xaxis_type="category", yaxis_type="category")
     return fig
