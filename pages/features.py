@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ae.errors import InputError
 from ae.explore.features import LABELS_PER_CLASS, PROBES, summary
 from ae.store.export import codes_csv
 from ui.cache import catalog, extract_features, loads, probe_confusion, score_probes
@@ -33,7 +34,11 @@ if not models:
     st.info("Pick at least one model.")
     st.stop()
 
-table = summary(score_probes(models, data.name))
+try:
+    table = summary(score_probes(models, data.name))
+except InputError as e:
+    st.info(f"**Nothing to score:** {e}.")
+    st.stop()
 probe = st.segmented_control("Probe", PROBES, default="logistic", key="ft_probe", required=True)
 st.plotly_chart(probe_chart(table, probe), key="ft_chart")
 best = table[(table["probe"] == probe) & (table["labels"] == "all")].sort_values("mean", ascending=False)

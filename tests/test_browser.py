@@ -149,6 +149,7 @@ def test_denoise_level_slider(page, streamlit_url):
     press_slider(page, "dn_level", "ArrowRight", 4)  # sigma 0.3 -> 0.5
     page.wait_for_function("b => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== b",
                            arg=before)
+    page.get_by_text("noisy (Gaussian, 0.50)").wait_for(timeout=60_000)  # the caption follows the metric
     assert page.get_by_text("noisy (Gaussian, 0.50)").count() == 1
     page.locator(".st-key-dn_chart .js-plotly-plot").wait_for(timeout=60_000)
     wait_idle(page)

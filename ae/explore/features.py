@@ -64,6 +64,8 @@ def probe_table(sets: dict[str, tuple[np.ndarray, np.ndarray]], data: Dataset,
     if data.y_train is None or data.y_test is None:
         raise InputError(f"{data.name} has no labels, so there is nothing to score the features against")
     y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
+    if len(np.unique(y_train)) < 2:
+        raise InputError(f"{data.name}'s train split holds one class only; a probe needs two or more to tell apart")
     rows = []
     for name, (train, test) in sets.items():
         for probe in PROBES:
