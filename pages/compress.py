@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 
 from ae.explore.compress import bytes_at_psnr, decoder_bytes, payback_images, raw_bytes
-from ui.cache import catalog, compress_side_by_side, load_model, loads, measure_rate_distortion
+from ui.cache import compress_side_by_side, load_model, measure_rate_distortion
 from ui.images import show, tile_png
 from ui.plots import rate_distortion_chart
 from ui.shell import ensure_shell
-from ui.state import current_selection
+from ui.state import current_selection, pick_models
 
 ensure_shell()
 
@@ -18,7 +18,7 @@ BUDGETS = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 784]
 
 st.title("Compress")
 sel = current_selection()
-data, entry = sel.data, sel.entry
+data = sel.data
 if data.kind != "image":
     st.info("Compression is measured on images; this dataset is tabular.")
     st.stop()
@@ -27,12 +27,7 @@ st.caption(f"A code of a few numbers stands in for a {raw}-byte image: quantise 
            "file is tiny, but only the decoder can read it back. Measured on the first "
            f"{min(MEASURED, len(data.x_test)):,} **{data.name}** test images.")
 
-compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
-default = [k for k in ("pretrained/conv-ae-16", "pretrained/dense-ae-16") if k in compatible] or [entry.key]
-picked = st.multiselect("Models", list(compatible), default=default, key="cp_models",
-                        format_func=lambda k: compatible[k].name)
-models = tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
-               if loads(compatible[k].path, compatible[k].stamp))
+models = pick_models(data, ("pretrained/conv-ae-16", "pretrained/dense-ae-16"), "cp_models")
 if not models:
     st.info("Pick at least one model.")
     st.stop()

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from ae.data.noise import NOISES
-from ui.cache import catalog, denoise_test_images, draw_psnr_chart, loads
+from ui.cache import denoise_test_images, draw_psnr_chart
 from ui.images import show, tile_png
 from ui.shell import ensure_shell
-from ui.state import current_selection
+from ui.state import current_selection, pick_models
 
 ensure_shell()
 
@@ -48,12 +48,7 @@ def results() -> None:
 
     st.divider()
     st.subheader("PSNR against noise level")
-    compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
-    default = [k for k in ("pretrained/conv-dae-16", "pretrained/conv-ae-16") if k in compatible] or [entry.key]
-    picked = st.multiselect("Models", list(compatible), default=default, key="dn_models",
-                            format_func=lambda k: compatible[k].name)
-    usable = tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
-                   if loads(compatible[k].path, compatible[k].stamp))
+    usable = pick_models(data, ("pretrained/conv-dae-16", "pretrained/conv-ae-16"), "dn_models")
     fig = draw_psnr_chart(usable, data.name, kind, float(level), label, MEASURED)
     st.plotly_chart(fig, key="dn_chart")
     st.caption(f"Each curve is computed once per model and noise type on {MEASURED} test images, then cached.")

@@ -5,16 +5,16 @@ import streamlit as st
 from ae.errors import InputError
 from ae.explore.features import LABELS_PER_CLASS, PROBES, summary
 from ae.store.export import codes_csv
-from ui.cache import catalog, extract_features, loads, probe_confusion, score_probes
+from ui.cache import extract_features, probe_confusion, score_probes
 from ui.plots import confusion_chart, probe_chart
 from ui.shell import ensure_shell
-from ui.state import current_selection
+from ui.state import current_selection, pick_models
 
 ensure_shell()
 
 st.title("Features")
 sel = current_selection()
-data, entry = sel.data, sel.entry
+data = sel.data
 st.caption("After training, keep the encoder alone: its codes are features for another model. A linear probe "
            "(logistic regression) and a 5-nearest-neighbour classifier are fitted on the train split's codes with "
            "1 to all labels per class and scored on the test split, beside the raw inputs and PCA with as many "
@@ -24,12 +24,7 @@ if data.y_train is None:
             "label column (or images in one folder per class) on the Train page.")
     st.stop()
 
-compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
-default = [k for k in ("pretrained/conv-ae-16", "pretrained/conv-vae-16") if k in compatible] or [entry.key]
-picked = st.multiselect("Models", list(compatible), default=default, key="ft_models",
-                        format_func=lambda k: compatible[k].name)
-models = tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
-               if loads(compatible[k].path, compatible[k].stamp))
+models = pick_models(data, ("pretrained/conv-ae-16", "pretrained/conv-vae-16"), "ft_models")
 if not models:
     st.info("Pick at least one model.")
     st.stop()

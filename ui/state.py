@@ -15,7 +15,7 @@ from ae.models.base import Autoencoder
 from ae.run.experiment import incompatibility
 from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
-from ui.cache import catalog, device_name, forget_failed_datasets, load_model, open_dataset
+from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
 from ui.uploads import my_uploads
 
 DEFAULT_DATASET = "mnist-5k"
@@ -121,3 +121,14 @@ def browser_id() -> str:
         except (binascii.Error, ValueError):
             pass
     return st.session_state.setdefault("_browser_id", uuid.uuid4().hex[:16])
+
+
+def pick_models(data: Dataset, defaults: tuple[str, ...], key: str) -> tuple[tuple[str, str, int], ...]:
+    """A multiselect of the models that read `data` (the shipped `defaults` preselected, else the sidebar's model);
+    returns the loadable picks as (name, path, stamp), the plain values the cached computations are keyed by."""
+    compatible = {e.key: e for e in catalog() if not e.error and tuple(e.input_shape) == tuple(data.input_shape)}
+    default = [k for k in defaults if k in compatible] or [st.session_state.get("model")]
+    picked = st.multiselect("Models", list(compatible), default=[k for k in default if k in compatible], key=key,
+                            format_func=lambda k: compatible[k].name)
+    return tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
+                 if loads(compatible[k].path, compatible[k].stamp))
