@@ -15,6 +15,8 @@ import sys
 
 import pandas as pd
 
+from ae.config import CODE_ACTIVATIONS
+
 
 class TqdmProgress:
     """Drives a tqdm bar from fit's epoch callback."""
@@ -66,14 +68,14 @@ def cmd_train(a: argparse.Namespace) -> int:
         ensure_free(a.out, name)
     data = open_data(a.dataset, a.label_column)
     extra = {}
-    if a.hidden:
+    if a.hidden is not None:  # `--hidden` alone: no hidden layer, the code layer reads the input directly
         extra["hidden"] = tuple(a.hidden)
     if a.channels:
         extra["channels"] = tuple(a.channels)
     if a.loss:
         extra["recon_loss"] = a.loss
     mcfg = model_config_for(data, arch=a.arch, variant=a.variant, latent_dim=a.latent, params=parse_params(a.param),
-                            **extra)
+                            code_activation=a.code_activation, **extra)
     tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, seed=a.seed,
                        device=a.device)
     preflight(mcfg, tcfg, data)
@@ -248,8 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", default="conv", help="conv (images) or dense (images or tabular rows)")
     t.add_argument("--variant", default="vanilla", help="the autoencoder variant (see `list`)")
     t.add_argument("--latent", type=int, default=16, help="size of the code")
-    t.add_argument("--hidden", type=int, nargs="*", help="dense layer widths (default 512 256)")
+    t.add_argument("--hidden", type=int, nargs="*", help="dense layer widths (default 512 256); "
+                   "`--hidden` with no widths: none, the code layer reads the input")
     t.add_argument("--channels", type=int, nargs="*", help="conv channels, one stride-2 layer each (default 32 64)")
+    t.add_argument("--code-activation", choices=CODE_ACTIVATIONS, default="linear",
+                   help="what follows the code layer: linear, or relu (the Keras tutorial's code; not for VAEs)")
     t.add_argument("--loss", choices=["mse", "bce"], help="reconstruction loss (default: bce for images, else mse)")
     t.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=knob_help().replace("%", "%%"))
     t.add_argument("--epochs", type=int, default=20, help="passes over the training split")

@@ -15,6 +15,7 @@ from ae.errors import InputError
 from ae.knobs import check_knobs
 
 T = TypeVar("T")
+CODE_ACTIVATIONS = ("linear", "relu")
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -83,6 +84,7 @@ class ModelConfig:
     hidden: tuple[int, ...] = (512, 256)  # dense layer widths
     channels: tuple[int, ...] = (32, 64)  # conv channels, one stride-2 layer each
     recon_loss: str = "bce"  # "mse" or "bce"
+    code_activation: str = "linear"  # "relu" clamps the code at 0, as the Keras tutorial's Dense(64, 'relu') does
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,6 +98,9 @@ class ModelConfig:
         self.latent_dim = int(self.latent_dim)
         if self.recon_loss not in ("mse", "bce"):
             raise InputError(f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}")
+        if self.code_activation not in CODE_ACTIVATIONS:
+            raise InputError(f"code_activation must be one of {', '.join(CODE_ACTIVATIONS)}, "
+                             f"got {self.code_activation!r}")
         if self.recon_loss == "bce" and not self.is_image:
             raise InputError("recon_loss 'bce' needs inputs in [0, 1]; tabular data is standardized, use 'mse'")
         if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels):

@@ -8,13 +8,12 @@ from ae.store.export import codes_csv
 from ui.cache import extract_features, probe_confusion, score_probes
 from ui.plots import confusion_chart, probe_chart
 from ui.shell import ensure_shell
-from ui.state import current_selection, pick_models
+from ui.state import current_dataset, pick_models
 
 ensure_shell()
 
 st.title("Features")
-sel = current_selection()
-data = sel.data
+data = current_dataset()  # the sidebar's model need not read this dataset: the page picks its own models
 st.caption("After training, keep the encoder alone: its codes are features for another model. A linear probe "
            "(logistic regression) and a 5-nearest-neighbour classifier are fitted on the train split's codes with "
            "1 to all labels per class and scored on the test split, beside the raw inputs and PCA with as many "
@@ -26,7 +25,8 @@ if data.y_train is None:
 
 models = pick_models(data, ("pretrained/conv-ae-16", "pretrained/conv-vae-16"), "ft_models")
 if not models:
-    st.info("Pick at least one model.")
+    st.info(f"Pick at least one model. Only models trained on data shaped like {data.name}'s are offered; train "
+            "one on the Train page if there are none.")
     st.stop()
 
 try:

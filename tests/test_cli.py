@@ -40,6 +40,21 @@ def test_train_then_eval(tmp_path):
 
 
 @pytest.mark.slow
+def test_train_the_tutorial_network_from_flags(tmp_path):
+    """`--hidden` with no widths means no hidden layer; `--code-activation relu` puts the ReLU after the code."""
+    out = run("train", "--dataset", "digits", "--arch", "dense", "--hidden", "--latent", "8", "--code-activation",
+              "relu", "--loss", "mse", "--batch-size", "256", "--epochs", "2", "--out", str(tmp_path), "--name", "t")
+    assert out.returncode == 0, out.stderr
+    meta = json.loads((tmp_path / "t.json").read_text())
+    assert meta["model"]["hidden"] == [] and meta["model"]["code_activation"] == "relu"
+    assert meta["parameters"] == 64 * 8 + 8 + 8 * 64 + 64 and meta["train"]["batch_size"] == 256
+    bad = run("train", "--dataset", "digits", "--variant", "vae", "--code-activation", "relu", "--epochs", "1",
+              "--out", str(tmp_path), "--name", "v")
+    assert bad.returncode == 2 and "a VAE's code is a mean and a log-variance" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "v.json").exists()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args,message",
     [

@@ -112,6 +112,21 @@ def test_bce_is_refused_for_tabular_rows():
         ModelConfig(arch="dense", input_shape=(20,), recon_loss="bce")
 
 
+def test_a_relu_code_is_never_negative_and_a_vae_refuses_one():
+    """The Keras tutorial's Dense(64, 'relu') code: no hidden layer, the ReLU right after the code layer."""
+    model = build_model(ModelConfig(arch="dense", input_shape=(1, 28, 28), hidden=(), latent_dim=64,
+                                    code_activation="relu", recon_loss="mse"), seed=0)
+    assert [type(m).__name__ for m in model.encoder[1:]] == ["Linear", "ReLU"]
+    assert sum(p.numel() for p in model.parameters()) == 784 * 64 + 64 + 64 * 784 + 784
+    z = model.encode(torch.randn(50, 1, 28, 28))
+    assert z.min() == 0 and (z > 0).any()
+    assert build_model(make_cfg("vanilla", "dense", (20,))).encode(torch.randn(50, 20)).min() < 0  # linear: default
+    with pytest.raises(ValueError, match="a VAE's code is a mean and a log-variance"):
+        build_model(make_cfg("vae", "dense", (20,), code_activation="relu"))
+    with pytest.raises(ValueError, match="code_activation must be one of linear, relu"):
+        ModelConfig(code_activation="tanh")
+
+
 def test_variant_knobs_change_the_regulariser():
     x = batch((1, 28, 28))
     vae = build_model(make_cfg("vae", "dense", (1, 28, 28)), seed=0)

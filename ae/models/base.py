@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ae.config import ModelConfig, from_dict
+from ae.errors import InputError
 from ae.models.blocks import build_stacks
 
 
@@ -50,7 +51,13 @@ class Autoencoder(nn.Module):
         self.cfg = cfg
         self.params = from_dict(self.Params, dict(cfg.params))
         body, features, decoder = build_stacks(cfg)
-        self.encoder = nn.Sequential(body, nn.Linear(features, cfg.latent_dim * self.code_factor))
+        head: list[nn.Module] = [nn.Linear(features, cfg.latent_dim * self.code_factor)]
+        if cfg.code_activation == "relu":
+            if self.variational:
+                raise InputError("a VAE's code is a mean and a log-variance, which a ReLU would clamp at 0; "
+                                 "use code_activation 'linear'")
+            head.append(nn.ReLU())
+        self.encoder = nn.Sequential(body, *head)
         self.decoder = decoder
 
     @property

@@ -39,9 +39,13 @@ class Callback:
         return False
 
 
+def validation_size(n: int, fraction: float) -> int:
+    return int(round(n * fraction))
+
+
 def split_validation(x: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Seeded (train, val) split of x; val is None when fraction is 0."""
-    n_val = int(round(len(x) * fraction))
+    n_val = validation_size(len(x), fraction)
     if n_val == 0:
         return x, None
     if n_val >= len(x):
