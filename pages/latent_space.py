@@ -13,6 +13,7 @@ from ui.cache import (
     draw_map,
     encode_test_split,
     fit_plane,
+    learning_film,
     map_test_codes,
     reconstruct_test_split,
 )
@@ -87,6 +88,19 @@ if picked:
 st.download_button("Download the codes and this map (CSV)",
                    lambda: codes_csv(z, coords, labels, data.class_names, method),
                    f"{entry.name}-{data.name}-{method}.csv", "text/csv", key="map_csv")
+
+st.divider()
+st.subheader("Watch it learn")
+film = learning_film(entry.path, entry.stamp, data.name)
+if film is None:
+    st.caption(f"{entry.name} has no training recording for {data.name}: models trained before recordings existed, "
+               "or on another dataset, have none. Train one on the Train page and this shows how its map formed.")
+else:
+    st.caption(f"The same {sum(len(t.x) for t in film.data)} test "
+               "images after every epoch of training: each frame is their codes' first two principal components, "
+               "turned (Procrustes) to match the epoch before so the picture never flips. Press Play or drag the "
+               "epoch slider.")
+    st.plotly_chart(film, key="map_film")
 
 st.divider()
 st.subheader("Decode the map")

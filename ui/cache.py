@@ -360,3 +360,22 @@ def probe_confusion(models: tuple[tuple[str, str, int], ...], dataset_name: str,
     from ae.explore.features import confusion
 
     return confusion(extract_features(models, dataset_name), open_dataset(dataset_name), features, probe, per_class)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def learning_film(path: str, stamp: int, dataset_name: str):
+    """The model's training recording as a ready animation, or None when it has none for this dataset. Shared by
+    every session (cache_resource, never mutated): its 40 frames take a while to build."""
+    from ae.explore.learning import recording
+    from ui.plots import learning_animation
+
+    _, meta = load_model(path, stamp)
+    if meta.get("dataset", {}).get("name") != dataset_name:
+        return None
+    rec = recording(load_maps(path))
+    data = open_dataset(dataset_name)
+    if rec is None or rec[1].max(initial=-1) >= len(data.x_test):
+        return None
+    frames, index = rec
+    labels = data.y_test.numpy()[index] if data.y_test is not None else None
+    return learning_animation(frames, labels, data.class_names)

@@ -71,6 +71,8 @@ class JobState:
     started: float = 0.0
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     preview: np.ndarray | None = None  # reconstructions of the fixed preview images, latest epoch
+    frames: list[np.ndarray] = field(default_factory=list)  # the training recording so far: one [n, 2] map an epoch
+    frame_index: np.ndarray | None = None  # which test images the frames show
     message: str = ""
     saved_path: str = ""
     metrics: dict = field(default_factory=dict)
@@ -115,6 +117,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
     import torch
     from distributed import Event, get_worker
 
+    from ae.explore.learning import MapRecorder
     from ae.run.cluster import THREADS_ENV
     from ae.run.pipeline import train_and_save
     from ae.run.train import Callback
@@ -141,6 +144,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
     threading.Thread(target=watch_stop, name=f"stop-{spec.id}", daemon=True).start()
     preview_x = data.x_test[preview_indices(data)]
+    recorder = MapRecorder.for_data(data)  # the Train page shows its frames live
 
     def emit(**msg: Any) -> None:
         worker.log_event(TOPIC, {"id": spec.id, "t": time.time(), **msg})
@@ -154,8 +158,11 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
                     dev = next(self.model.parameters()).device
                     rec = self.model.reconstruct(preview_x.to(dev)).cpu().numpy()
                     self.model.train()
+            frame = recorder.frames[-1].astype(np.float16) if recorder.frames else None  # it runs before us
             emit(kind="epoch", epoch=len(history), history=history.to_dict(orient="records"),
-                 preview=None if rec is None else (rec.astype(np.float16).tobytes(), list(rec.shape)))
+                 preview=None if rec is None else (rec.astype(np.float16).tobytes(), list(rec.shape)),
+                 frame=None if frame is None else (frame.tobytes(), list(frame.shape)),
+                 frame_index=recorder.index.tobytes() if frame is not None else None)
 
 
     progress = Progress()
@@ -166,7 +173,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
         device = f"{describe_device(pick_device(train_cfg.device))} ({socket.gethostname()})"
         emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
-            r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress],
+            r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress], recorder=recorder,
                                should_stop=stop_flag.is_set, log=lambda _: emit(kind="saving"))
             files = {suffix: Path(tmp, spec.name + suffix).read_bytes() for suffix in FILES}
     finally:
@@ -206,7 +213,8 @@ class Job:
 
     def state(self) -> JobState:
         with self.lock:
-            return replace(self._state, history=self._state.history.copy(), metrics=dict(self._state.metrics))
+            return replace(self._state, history=self._state.history.copy(), metrics=dict(self._state.metrics),
+                           frames=list(self._state.frames))
 
     def update(self, **kw: Any) -> None:
         with self.lock:
@@ -468,7 +476,13 @@ class JobQueue:
                 if msg.get("preview"):
                     raw, shape = msg["preview"]
                     preview = np.frombuffer(raw, dtype=np.float16).reshape(shape).astype(np.float32)
-                job.update(epoch=msg["epoch"], history=history, preview=preview, status="training")
+                update: dict[str, Any] = dict(epoch=msg["epoch"], history=history, preview=preview, status="training")
+                if msg.get("frame"):
+                    raw, shape = msg["frame"]
+                    frame = np.frombuffer(raw, dtype=np.float16).reshape(shape).astype(np.float32)
+                    frames = [*job.state().frames[: msg["epoch"] - 1], frame]
+                    update.update(frames=frames, frame_index=np.frombuffer(msg["frame_index"], dtype=np.int64))
+                job.update(**update)
         elif msg.get("kind") == "saving":
             seen["saving_since"] = msg["t"]
         elif msg.get("kind") == "saved":

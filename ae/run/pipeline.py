@@ -21,6 +21,7 @@ from ae.config import ModelConfig, TrainConfig
 from ae.data.sources import Dataset
 from ae.errors import InputError
 from ae.explore.embed import METHODS, embed_2d
+from ae.explore.learning import MapRecorder
 from ae.explore.metrics import encode, evaluate
 from ae.models.base import Autoencoder
 from ae.registry import build_model
@@ -88,6 +89,7 @@ def train_and_save(
     name: str,
     *,
     callbacks: Sequence[Callback] = (),
+    recorder: MapRecorder | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     dtype: torch.dtype = torch.float32,
     overwrite: bool = False,
@@ -99,7 +101,8 @@ def train_and_save(
 
     Metrics are measured on the weights as saved: with dtype=float16 the model is rounded first and its float32
     metrics are kept beside as `fp32_metrics`. A stop request (should_stop) ends training after the current batch;
-    the best weights so far are evaluated and saved, marked stopped_early.
+    the best weights so far are evaluated and saved, marked stopped_early. Every epoch adds a frame to the
+    training recording (`recorder`, made here unless the caller wants to watch it), saved with the maps.
     """
     preflight(model_cfg, train_cfg, data)
     if not overwrite and name_taken(folder, name):  # reservations are the caller's (the CLI and jobs hold one)
@@ -112,7 +115,8 @@ def train_and_save(
             return should_stop()
 
     t0 = time.perf_counter()
-    history = fit(model, data.x_train, train_cfg, callbacks=[*callbacks, Stop()])
+    recorder = recorder or MapRecorder.for_data(data)
+    history = fit(model, data.x_train, train_cfg, callbacks=[recorder, *callbacks, Stop()])
     seconds = time.perf_counter() - t0
     stopped = bool(should_stop()) and len(history) < train_cfg.epochs
     log(f"{name}: trained {len(history)} epochs in {seconds:.1f} s; measuring on the test split")
@@ -141,7 +145,8 @@ def train_and_save(
     if fp32_metrics is not None:
         meta["fp32_metrics"] = fp32_metrics
     path = save_model(model, folder, name, meta, overwrite=overwrite, dtype=dtype)
-    save_maps(path, *compute_maps(model, data, seed=train_cfg.seed))
+    arrays, info = compute_maps(model, data, seed=train_cfg.seed)
+    save_maps(path, {**arrays, **recorder.arrays()}, info)
     return Result(path=path, model=model, history=history, metrics=metrics, meta=meta, stopped=stopped)
 
 

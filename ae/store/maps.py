@@ -28,10 +28,12 @@ def file_sha256(path: str | Path) -> str:
 
 
 def save_maps(model_path: str | Path, arrays: dict[str, np.ndarray], info: dict | None = None) -> Path:
-    """Store named [N, k] arrays (e.g. 'codes', 'pca', 'umap', 'tsne') as float16, stamped with the weights' hash."""
+    """Store named arrays (e.g. 'codes', 'pca', 'umap', 'tsne' [N, k], the training recording [epochs, n, 2]) as
+    float16, integer arrays (indices) as int64, stamped with the weights' hash."""
     weights = Path(model_path).with_suffix(".safetensors")
     out = maps_path(model_path)
-    tensors = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)).half() for k, v in arrays.items()}
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.int64)) if np.issubdtype(v.dtype, np.integer)
+               else torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)).half() for k, v in arrays.items()}
     meta = {"weights_sha256": file_sha256(weights), "info": json.dumps(info or {})}
     atomic_write(out, lambda tmp: save_file(tensors, tmp, metadata=meta))
     return out
@@ -48,7 +50,7 @@ def load_maps(model_path: str | Path) -> dict[str, np.ndarray] | None:
             stamp = (f.metadata() or {}).get("weights_sha256")
         if stamp != file_sha256(weights):
             return None
-        return {k: v.float().numpy() for k, v in load_file(str(path)).items()}
+        return {k: v.numpy() if v.dtype == torch.int64 else v.float().numpy() for k, v in load_file(str(path)).items()}
     except (SafetensorError, OSError, ValueError):
         return None
 

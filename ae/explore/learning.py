@@ -1,0 +1,85 @@
+"""Watch it learn: the 2-D map of a fixed sample of test codes after every epoch, so a class sees clusters form.
+
+Each frame is the sample's codes projected on their own first two principal components (exact and cheap, unlike
+UMAP or t-SNE), centred and scaled to unit spread, then turned onto the previous frame by orthogonal Procrustes
+(rotation or reflection, no stretch): PCA's axes may flip or swap between epochs, and an unaligned film jumps
+about even when the codes barely moved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.linalg import orthogonal_procrustes
+
+from ae.data.sources import Dataset
+from ae.explore.metrics import encode
+from ae.run.train import Callback
+
+SAMPLE = 500  # test images followed through training: enough to see clusters, small to store (2 KB a frame)
+FRAMES_KEY, INDEX_KEY = "learning", "learning_index"  # the arrays' names in the model's maps file
+
+
+def sample_indices(n: int, size: int = SAMPLE, seed: int = 0) -> np.ndarray:
+    """Which test images the recording follows: a seeded draw, sorted, the same for every model of a dataset."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.permutation(n)[: min(size, n)])
+
+
+def plane(codes: np.ndarray) -> np.ndarray:
+    """codes [n, d] -> [n, 2]: centred, projected on the top two principal axes, scaled to unit RMS radius."""
+    c = codes.astype(np.float64) - codes.mean(0)
+    if c.shape[1] >= 2:
+        _, _, vt = np.linalg.svd(c, full_matrices=False)
+        xy = c @ vt[:2].T
+    else:
+        xy = np.concatenate([c, np.zeros_like(c)], axis=1)
+    spread = np.sqrt((xy**2).sum(1).mean())
+    return xy / spread if spread > 0 else xy
+
+
+def align(frame: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """`frame` turned (rotated or reflected) to lie as close as it can to `previous`, point by point."""
+    r, _ = orthogonal_procrustes(frame, previous)
+    return frame @ r
+
+
+def movement(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance a point travels between two frames."""
+    return float(np.linalg.norm(a - b, axis=1).mean())
+
+
+class MapRecorder(Callback):
+    """A fit callback: after each epoch, one aligned frame of the sample's map. `frames` [epochs, n, 2];
+    `raw` keeps the unaligned frames (for tests and for showing what alignment buys)."""
+
+    def __init__(self, x: torch.Tensor, index: np.ndarray) -> None:
+        self.x, self.index = x, index
+        self.frames: list[np.ndarray] = []
+        self.raw: list[np.ndarray] = []
+
+    @classmethod
+    def for_data(cls, data: Dataset, size: int = SAMPLE, seed: int = 0) -> MapRecorder:
+        index = sample_indices(len(data.x_test), size, seed)
+        return cls(data.x_test[torch.from_numpy(index)], index)
+
+    def on_epoch_end(self, history: pd.DataFrame) -> None:
+        if self.model is None or len(self.x) < 3:
+            return
+        xy = plane(encode(self.model, self.x).numpy())
+        self.raw.append(xy)
+        self.frames.append(align(xy, self.frames[-1]) if self.frames else xy)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What is stored in the maps file: the frames and which test images they show."""
+        if not self.frames:
+            return {}
+        return {FRAMES_KEY: np.stack(self.frames).astype(np.float32), INDEX_KEY: self.index.astype(np.int64)}
+
+
+def recording(maps: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(frames [epochs, n, 2], test indices [n]) from a model's maps, or None for a model trained without one."""
+    if not maps or FRAMES_KEY not in maps or INDEX_KEY not in maps:
+        return None
+    return maps[FRAMES_KEY], maps[INDEX_KEY].astype(np.int64)
