@@ -3,6 +3,8 @@
 import streamlit as st
 
 from ui.cache import heap_settled, job_queue, umap_warmup
+from ui.runlog import timed_run
+from ui.share import shared_view, show_notes
 from ui.state import render_sidebar
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/science:", layout="wide")
@@ -12,6 +14,7 @@ pages = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
         st.Page("pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
+        st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     ],
     "Generate": [
         st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
@@ -30,4 +33,6 @@ render_sidebar()
 umap_warmup()
 job_queue()  # training workers start with the app, in the background
 heap_settled()
-nav.run()
+show_notes()
+with timed_run(nav.url_path or "home"), shared_view():
+    nav.run()

@@ -11,6 +11,7 @@ from ae.explore.anomaly import DEEP_SVDD_MNIST, flagged, noise_images, scores
 from ui.cache import open_dataset, reconstruct_test_split, train_one_class_model
 from ui.images import pairs
 from ui.plots import class_scores_chart, error_histogram, roc_chart
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -24,6 +25,7 @@ st.caption("An autoencoder rebuilds what looks like its training data well and t
 
 st.subheader(f"Which test images does {entry.name} rebuild worst?")
 report = reconstruct_test_split(entry.path, entry.stamp, data.name)
+linked("an_pct", lo=80.0, hi=99.9, kind=float)
 pct = st.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
 thr, idx = flagged(report.mse, pct)
 st.plotly_chart(error_histogram(report.mse, thr), key="an_hist")
@@ -45,6 +47,7 @@ if labels is None:
 st.caption("Pick a 'normal' class: a small autoencoder is trained on that class alone (a few seconds on a CPU, "
            "then cached for everyone) and scores every test image. Good separation means the other classes get "
            "higher errors.")
+linked("an_normal", data.class_names)
 normal_name = st.selectbox("Normal class", data.class_names, index=0, key="an_normal")
 normal = data.class_names.index(normal_name)
 try:

@@ -10,6 +10,7 @@ from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, load_model, reconstruct_test_split
 from ui.images import show, tile_png
 from ui.plots import metric_bars
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
@@ -35,7 +36,9 @@ if len(picked) < 1:
     st.stop()
 
 c1, c2 = st.columns([3, 1])
+linked("cmp_n", lo=4, hi=16, kind=int)
 n = c1.slider("Images", 4, 16, 10, key="cmp_n")
+linked("cmp_seed", lo=0, hi=10_000, kind=int)
 seed = c2.number_input("Seed", 0, 10_000, 0, key="cmp_seed")
 idx = choose_images(np.zeros(len(data.x_test)), n, "random", seed=int(seed))  # a seeded random draw
 
@@ -83,6 +86,7 @@ if broken:
 available = [k for k in METRICS if k in table and table[k].notna().any()]
 if not available:
     st.stop()
+linked("cmp_metric", available)
 metric = st.segmented_control("Bar chart of", available, default=available[0], key="cmp_metric", required=True)
 st.plotly_chart(metric_bars(table, metric, METRICS[metric]), key="cmp_chart")
 st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",

@@ -7,6 +7,7 @@ from ae.explore.compress import bytes_at_psnr, decoder_bytes, payback_images, ra
 from ui.cache import compress_side_by_side, load_model, measure_rate_distortion
 from ui.images import show, tile_png
 from ui.plots import rate_distortion_chart
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection, pick_models
 
@@ -33,6 +34,7 @@ if not models:
     st.stop()
 
 rows = measure_rate_distortion(models, data.name, MEASURED)
+linked("cp_metric", ["psnr", "ssim"])
 metric = st.segmented_control("Quality", ["psnr", "ssim"], default="psnr", key="cp_metric", required=True,
                               format_func=lambda m: m.upper())
 st.plotly_chart(rate_distortion_chart(rows, metric, raw), key="cp_chart")
@@ -41,6 +43,7 @@ st.caption("Codes: float32, then 8, 6 and 4 bits per number over the range the t
            "measured distribution needs. JPEG and WebP files include their headers (JPEG's is about 300 bytes).")
 
 st.subheader("The same digits at one budget")
+linked("cp_budget", BUDGETS)
 budget = st.select_slider("Bytes per image", BUDGETS, value=16, key="cp_budget")
 indices = tuple(int(i) for i in np.unique(np.linspace(0, len(data.x_test) - 1, SHOWN).astype(int)))  # spread out
 shown = compress_side_by_side(models, data.name, indices, float(budget))

@@ -5,6 +5,7 @@ import streamlit as st
 from ae.data.noise import NOISES
 from ui.cache import denoise_test_images, draw_psnr_chart
 from ui.images import show, tile_png
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection, pick_models
 
@@ -29,9 +30,11 @@ st.caption(f"**{entry.name}** rebuilds noisy copies of the first {MEASURED} **{d
 def results() -> None:
     """A fragment: moving the level reruns the results and the chart, not the page shell and sidebar."""
     c1, c2 = st.columns([2, 3])
+    linked("dn_noise", NOISES)
     kind = c1.segmented_control("Noise", NOISES, format_func=NOISE_NAMES.get, default="gaussian", key="dn_noise",
                                 required=True)
     label = "sigma" if kind == "gaussian" else "fraction of pixels hit"
+    linked("dn_level", lo=0.0, hi=1.0 if kind != "gaussian" else 0.8, kind=float)
     level = c2.slider(f"Level ({label})", 0.0, 1.0 if kind != "gaussian" else 0.8, 0.3, 0.05, key="dn_level")
 
     r = denoise_test_images(entry.path, entry.stamp, data.name, kind, float(level), MEASURED)

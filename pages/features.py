@@ -7,6 +7,7 @@ from ae.explore.features import LABELS_PER_CLASS, PROBES, summary
 from ae.store.export import codes_csv
 from ui.cache import extract_features, probe_confusion, score_probes
 from ui.plots import confusion_chart, probe_chart
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_dataset, pick_models
 
@@ -34,6 +35,7 @@ try:
 except InputError as e:
     st.info(f"**Nothing to score:** {e}.")
     st.stop()
+linked("ft_probe", PROBES)
 probe = st.segmented_control("Probe", PROBES, default="logistic", key="ft_probe", required=True)
 st.plotly_chart(probe_chart(table, probe), key="ft_chart")
 best = table[(table["probe"] == probe) & (table["labels"] == "all")].sort_values("mean", ascending=False)
@@ -44,6 +46,7 @@ st.subheader("Where it goes wrong")
 c1, c2 = st.columns(2)
 names = list(extract_features(models, data.name))
 features = c1.selectbox("Features", names, key="ft_features")
+linked("ft_labels", LABELS_PER_CLASS)
 per_class = c2.select_slider("Labels per class", LABELS_PER_CLASS, value=None, key="ft_labels",
                              format_func=lambda k: "all" if k is None else str(k))
 matrix = probe_confusion(models, data.name, features, probe, per_class)

@@ -6,6 +6,7 @@ import streamlit as st
 from ae.explore.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
 from ui.cache import decode, encode_test_split, reconstruct_images, sample_prior_grid
 from ui.images import big, png, show, tile_png
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -47,8 +48,10 @@ def sample_tab() -> None:
             icon=":material/block:",
         )
     s1, s2, s3 = st.columns([3, 1, 1])
+    linked("gen_temp", lo=0.0, hi=2.0, kind=float)
     temp = s1.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", disabled=not model.variational,
                      help="scales the prior's spread: low gives typical, blurry averages; high gives odd, varied ones")
+    linked("gen_seed", lo=0, hi=100_000, kind=int)
     seed = s2.number_input("Seed", 0, 100_000, 0, key="gen_seed", disabled=not model.variational)
     s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
     if model.variational:
@@ -64,8 +67,10 @@ def path_tab() -> None:
     how = p1.segmented_control("Endpoints", ["by index", "by class"], default="by index",
                                key="gen_pick", required=True)
     if how == "by index" or labels is None:
+        linked("gen_a", lo=0, hi=n_test - 1, kind=int)
         a = int(p2.number_input("Image A", 0, n_test - 1, 0, key="gen_a"))
         other = int(np.argmax(labels != labels[0])) if labels is not None else 1  # B of another class than A
+        linked("gen_b", lo=0, hi=n_test - 1, kind=int)
         b = int(p3.number_input("Image B", 0, n_test - 1, min(other, n_test - 1), key="gen_b"))
     else:
         present = [c for i, c in enumerate(data.class_names) if (labels == i).any()]  # classes in the test split
@@ -76,8 +81,10 @@ def path_tab() -> None:
         a = int(rng.choice(np.where(labels == data.class_names.index(ca))[0]))
         b = int(rng.choice(np.where(labels == data.class_names.index(cb))[0]))
         p4.button("Draw again", key="gen_redraw", on_click=bump, args=("gen_draw",))
+    linked("gen_mode", MODES)
     mode = st.segmented_control("Path", MODES, default="linear", key="gen_mode", required=True,
                                 help="spherical keeps the code's length, which suits a Gaussian prior")
+    linked("gen_t", lo=0.0, hi=1.0, kind=float)
     t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, 0.05, key="gen_t")
     za, zb = z_all[a], z_all[b]
     zt = interpolate(za, zb, [t], mode)[0]

@@ -18,6 +18,7 @@ from ui.cache import (
     reconstruct_test_split,
 )
 from ui.images import big, pairs, png, show
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -34,12 +35,15 @@ st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{d
            "The map places similar codes near each other; colours are the true classes, which the model never saw.")
 
 c1, c2, c3 = st.columns([3, 2, 2])
+linked("map_method", list(METHODS))
 method_name = c1.segmented_control("Map", list(METHODS), default="PCA" if latent > 2 else "Raw latent dims",
                                    key="map_method", required=True)
 method = METHODS[method_name]
 i, j = 0, 1
 if method == "raw" and latent > 2:
+    linked("map_dim_x", list(range(latent)))
     i = c2.selectbox("x: latent dim", range(latent), index=0, key="map_dim_x")
+    linked("map_dim_y", list(range(latent)))
     j = c3.selectbox("y: latent dim", range(latent), index=1, key="map_dim_y")
     if i == j:
         st.warning("Pick two different dimensions.")
@@ -47,6 +51,7 @@ if method == "raw" and latent > 2:
 elif method == "raw" and latent == 1:
     st.warning("This model has a single latent dimension; choose PCA.")
     st.stop()
+linked("map_thumbs", kind=bool)
 thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
                       help="draw 120 of the test images at their points, in their class colour")
 
@@ -130,6 +135,7 @@ def probe() -> None:
 
 
 probe()
+linked("map_grid_steps", lo=5, hi=20, kind=int)
 steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
 manifold = decode_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
 shown_width = min(720, 28 * 2 * steps)

@@ -11,6 +11,7 @@ from ae.explore.metrics import mse_per_sample, psnr_per_sample, reconstruct
 from ae.store.export import png_bytes
 from ui.cache import reconstruct_test_split
 from ui.images import big, pairs
+from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -33,11 +34,15 @@ m3.metric("Test SSIM", f"{whole['ssim']:.3f}" if "ssim" in whole else "—", hel
 m4.metric("Samples", f"{len(data.x_test):,}")
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+linked("rec_n", lo=4, hi=48, kind=int)
 n = c1.slider("How many", 4, 48, 16, step=4, key="rec_n")
 classes = ["all", *data.class_names] if data.y_test is not None else ["all"]
+linked("rec_class", classes)
 cls_name = c2.selectbox("Class", classes, key="rec_class")
+linked("rec_order", ORDERS)
 order = c3.segmented_control("Which", ORDERS, default="random", key="rec_order", required=True,
                              help="a random draw, or the images the model rebuilds best or worst")
+linked("rec_seed", lo=0, hi=10_000, kind=int)
 seed = c4.number_input("Seed", 0, 10_000, 0, key="rec_seed", help="change for another random draw")
 
 cls = None if cls_name == "all" else data.class_names.index(cls_name)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ae.config import TrainConfig
-from ae.data.sources import dataset_names
+from ae.data.sources import DatasetUnavailable, dataset_names
 from ae.errors import InputError
 from ae.explore.manifold import pca_plane
 from ae.limits import MAX_DATASET_BYTES, MAX_FEATURES, MAX_SAMPLES, MAX_SIDE, MAX_UPLOAD_FILE, mb
@@ -16,10 +16,10 @@ from ae.registry import variant_title, variants
 from ae.run.experiment import model_config_for
 from ae.store.catalog import user_models_dir
 from ae.store.export import codes_csv, import_model_zip, model_zip
-from ui.cache import catalog, encode_test_split, job_queue
+from ui.cache import catalog, encode_test_split, job_queue, open_dataset
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
-from ui.plots import history_lines, loss_chart
+from ui.plots import history_lines, latent_scatter, loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, current_dataset, current_selection
 from ui.uploads import load_upload
@@ -101,8 +101,25 @@ def show_running(job) -> None:
             both = np.concatenate([job.preview_input, s.preview])
             show(tile_png(both, nrow=len(s.preview), pad=1, scale=2), width="stretch",
                  caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
+        if s.frames and s.frame_index is not None:
+            labels, class_names = recording_labels(job, s.frame_index)
+            st.plotly_chart(latent_scatter(s.frames[-1], labels, class_names, ("PC 1", "PC 2"), height=340),
+                            key="train_live_map")
+            st.caption(f"The map of {len(s.frame_index)} test codes after epoch {len(s.frames)} (aligned to the "
+                       "epoch before). The whole film plays on the Latent space page once it is saved.")
     st.button("Stop (keep the best weights so far)", key="train_stop", on_click=stop_job, args=(job.spec.id,),
               type="secondary")
+
+
+def recording_labels(job, index: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
+    """The classes of the recorded test images, from the job's own dataset (it may not be the sidebar's)."""
+    try:
+        jdata = job.data if job.data is not None else open_dataset(job.spec.dataset)
+    except (DatasetUnavailable, InputError):  # the dataset went away: the map is still worth showing, uncoloured
+        return None, []
+    if jdata.y_test is None or index.max(initial=-1) >= len(jdata.y_test):
+        return None, jdata.class_names
+    return jdata.y_test.numpy()[index], jdata.class_names
 
 
 def show_queued(job) -> None:

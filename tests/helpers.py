@@ -27,3 +27,42 @@ def caption_matching(at: AppTest, pattern: str) -> str:
         if re.search(pattern, c.value):
             return c.value
     raise AssertionError(f"no caption matches {pattern!r}: {[c.value for c in at.caption]}")
+
+
+def drawn(strokes: list[list[tuple[float, float]]], width: int = 22, side: int = 280):
+    """What the Draw page's canvas returns for these strokes: RGBA, white ink, transparent where nothing was drawn."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(im)
+    for stroke in strokes:
+        pen.line(stroke, fill=(255, 255, 255, 255), width=width, joint="curve")
+    return np.asarray(im)
+
+
+def seven():
+    """A hand-drawn-looking 7: a top bar and a slanted stem."""
+    return drawn([[(80, 60), (205, 60), (195, 80), (150, 150), (120, 225)]])
+
+
+def scribble(seed: int = 0):
+    """Random strokes all over the canvas: nothing like a digit."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return drawn([[tuple(p) for p in rng.uniform(20, 260, size=(6, 2))] for _ in range(4)], width=10)
+
+
+def canvas_state(rgba) -> dict:
+    """The canvas component's session-state value after someone drew `rgba` (what its frontend sends back)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}], "background": "#000000"}, "data": url},
+            "backgroundFit": None}

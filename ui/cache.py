@@ -379,3 +379,25 @@ def learning_film(path: str, stamp: int, dataset_name: str):
     frames, index = rec
     labels = data.y_test.numpy()[index] if data.y_test is not None else None
     return learning_animation(frames, labels, data.class_names)
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def test_errors(path: str, stamp: int, dataset_name: str) -> np.ndarray:
+    """Per-image reconstruction error over the test split: the distribution a new image's error is ranked in."""
+    return reconstruct_test_split(path, stamp, dataset_name).mse
+
+
+def read_drawing_on(path: str, stamp: int, dataset_name: str, x):
+    """What the model makes of one drawn image, against the test split (the split's codes and errors are cached;
+    the drawing itself is new at every stroke, so this is not)."""
+    from ae.explore.drawing import read_drawing
+
+    m, _ = load_model(path, stamp)
+    return read_drawing(m, x, encode_test_split(path, stamp, dataset_name), test_errors(path, stamp, dataset_name))
+
+
+def drawing_path(path: str, stamp: int, start, target) -> np.ndarray:
+    from ae.explore.drawing import path_to
+
+    m, _ = load_model(path, stamp)
+    return path_to(m, start, target)

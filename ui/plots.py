@@ -224,3 +224,17 @@ def learning_animation(frames: np.ndarray, labels: np.ndarray | None, class_name
                           for k in range(len(frames))])],
     )
     return fig
+
+
+def drawing_map(coords: np.ndarray, labels: np.ndarray | None, class_names: list[str], axis_titles: tuple[str, str],
+                point: np.ndarray, nearest: np.ndarray, height: int = 520) -> go.Figure:
+    """The test codes' map with a drawing on it: a star at its place, rings around its nearest test codes."""
+    fig = latent_scatter(coords, labels, class_names, axis_titles, height=height)
+    fig.add_trace(go.Scattergl(x=coords[nearest, 0], y=coords[nearest, 1], mode="markers", name="nearest",
+                               marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(width=2, color="black")),
+                               hoverinfo="skip"))
+    fig.add_trace(go.Scattergl(x=[float(point[0])], y=[float(point[1])], mode="markers", name="your drawing",
+                               marker=dict(size=22, symbol="star", color="gold", line=dict(width=2, color="black")),
+                               hovertemplate="your drawing<extra></extra>"))
+    fig.update_layout(dragmode="pan")
+    return fig

@@ -16,6 +16,7 @@ from ae.run.experiment import incompatibility
 from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
+from ui.share import take_link
 from ui.uploads import my_uploads
 
 DEFAULT_DATASET = "mnist-5k"
@@ -33,6 +34,7 @@ def render_sidebar() -> None:
     mine = list(my_uploads())
     yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
+    take_link(names, list(entries))
     if st.session_state.get("dataset") not in names:
         st.session_state["dataset"] = DEFAULT_DATASET
     if st.session_state.get("model") not in entries:

@@ -183,6 +183,20 @@ def prepare_image(data: bytes, input_shape: tuple[int, ...]) -> tuple[torch.Tens
     return _fit(arr, input_shape, notes, size), notes
 
 
+def prepare_drawing(rgba: np.ndarray | None, input_shape: tuple[int, ...]) -> torch.Tensor | None:
+    """A drawing canvas's RGBA array [H, W, 4] -> x [1, C, H', W'] the MNIST way (box scaled into 20x20, centred by
+    centre of mass), or None while nothing is drawn. The ink is the alpha channel: the canvas is transparent where
+    nobody drew, whatever the stroke colour."""
+    if len(input_shape) != 3:
+        raise InputError("drawing makes images; this model takes tabular rows")
+    if rgba is None or rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.size == 0:
+        return None
+    ink = np.asarray(rgba[..., 3], dtype=np.float32) / 255.0
+    if ink.max() < 0.2:  # nothing, or a speck too faint to frame
+        return None
+    return _fit(ink[..., None], input_shape, [])
+
+
 def _shrunk(im: Image.Image, side: int) -> Image.Image:
     """The picture at most `side` pixels across, reduced while still 8-bit: a 40-megapixel photo decoded to float
     RGBA took 1.1 GB of the server for a 28x28 result. JPEGs decode at 1/2..1/8 scale directly (draft)."""
@@ -240,7 +254,12 @@ def _frame_content(arr: np.ndarray, fill: float = 20 / 28) -> tuple[np.ndarray, 
     crop = arr[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     side = int(np.ceil(max(crop.shape) / fill))
     canvas = np.zeros((side, side), dtype=np.float32)
-    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    # MNIST centres each digit by its centre of mass, not its box: a 7's heavy bar sits above the middle
+    weight = crop.sum()
+    cy = float((crop.sum(1) * np.arange(crop.shape[0])).sum() / weight)
+    cx = float((crop.sum(0) * np.arange(crop.shape[1])).sum() / weight)
+    top = int(np.clip(round((side - 1) / 2 - cy), 0, side - crop.shape[0]))
+    left = int(np.clip(round((side - 1) / 2 - cx), 0, side - crop.shape[1]))
     canvas[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
     return canvas, True
 

@@ -27,6 +27,13 @@ class Plane:
     def to_latent(self, points: np.ndarray) -> np.ndarray:
         return (self.origin + np.asarray(points, dtype=np.float32) @ self.axes).astype(np.float32)
 
+    def to_plane(self, codes: np.ndarray) -> np.ndarray:
+        """Codes [N, latent] -> their points on the plane [N, 2]: exact for PCA (orthonormal axes) and raw dims."""
+        z = np.asarray(codes, dtype=np.float32)
+        if z.shape[1] < self.axes.shape[1]:  # a 1-D code on its padded PCA plane
+            z = np.hstack([z, np.zeros((len(z), self.axes.shape[1] - z.shape[1]), dtype=np.float32)])
+        return ((z - self.origin) @ self.axes.T).astype(np.float32)
+
 
 def _extent(p: np.ndarray, margin: float = 0.05) -> tuple[float, float, float, float]:
     lo, hi = np.percentile(p, 1, axis=0), np.percentile(p, 99, axis=0)

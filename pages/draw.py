@@ -1,0 +1,104 @@
+"""Draw: a digit drawn with the mouse, and at every stroke what the model makes of it."""
+
+import numpy as np
+import streamlit as st
+
+from ae.data.imageio import prepare_drawing
+from ae.errors import InputError
+from ae.explore.drawing import K_NEAREST, majority, place_on_map
+from ui.cache import AXES, drawing_path, encode_test_split, fit_plane, map_test_codes, read_drawing_on
+from ui.canvas import draw_canvas
+from ui.images import big, png, show, tile_png
+from ui.plots import drawing_map
+from ui.share import linked
+from ui.shell import ensure_shell
+from ui.state import current_selection
+
+ensure_shell()
+
+METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne"}
+
+st.title("Draw")
+sel = current_selection()
+data, entry, model = sel.data, sel.entry, sel.model
+if data.kind != "image" or model.cfg.input_shape[0] != 1:
+    st.info(f"Drawing makes grey images; {entry.name} reads {data.name}'s "
+            f"{'colour images' if data.kind == 'image' else 'table rows'}. Pick a model of grey images such as "
+            "digits.")
+    st.stop()
+labels = data.y_test.numpy() if data.y_test is not None else None
+names = data.class_names
+
+left, right = st.columns([2, 3])
+with left:
+    linked("dr_width", lo=6, hi=40, kind=int)
+    width = st.slider("Stroke width", 6, 40, 22, key="dr_width")
+    rgba = draw_canvas(width, key="dr_canvas")
+    st.caption("White ink on black, like the training digits. The buttons under the canvas undo, redo and clear.")
+x = prepare_drawing(rgba, model.cfg.input_shape)
+if x is None:
+    right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
+               f"As you draw, {entry.name}'s reconstruction, its error, where it lands on the latent map and the "
+               "test images it resembles appear here.", icon=":material/draw:")
+    st.stop()
+
+report = read_drawing_on(entry.path, entry.stamp, data.name, x)
+with right:
+    r1, r2, r3 = st.columns(3)
+    with r1:
+        big(report.x, "what the model sees (28x28, centred)")
+    with r2:
+        big(report.x_hat, "its reconstruction")
+    unusual = report.percentile >= 97
+    r3.metric("Error (MSE)", f"{report.error:.4f}")
+    r3.metric("Anomaly rank", f"{report.percentile:.0f}%", help="the share of test images rebuilt with a lower "
+              "error: above 97% the model has rarely seen anything like it")
+    st.caption(f"Its error is higher than that of {report.percentile:.0f}% of the {len(data.x_test):,} test images: "
+               + ("**unusual**, the model has rarely seen anything like it." if unusual
+                  else "within the range of ordinary test images."))
+    st.markdown(f"**Its {K_NEAREST} nearest test codes**")
+    near_caps = [f"#{k} · {names[labels[k]]}" if labels is not None else f"#{k}" for k in report.nearest]
+    show([png(data.x_test[k].numpy(), 2) for k in report.nearest], near_caps, 56)
+    if labels is not None:
+        top, votes = majority(labels[report.nearest])
+        st.caption(f"Most of them are **{names[top]}**s ({votes} of {len(report.nearest)}): the model files your "
+                   f"drawing among the {names[top]}s.")
+
+st.subheader("Where it lands on the latent map")
+latent = model.cfg.latent_dim
+options = (["Raw latent dims"] if latent == 2 else []) + list(METHODS)
+linked("dr_method", options)
+method_name = st.segmented_control("Map", options, default=options[0], key="dr_method", required=True)
+method = METHODS.get(method_name, "raw")
+try:
+    if method in ("pca", "raw"):
+        plane, coords = fit_plane(entry.path, entry.stamp, data.name, method)
+    else:
+        with st.spinner(f"Computing the {method_name} map (once)…"):
+            coords, _ = map_test_codes(entry.path, entry.stamp, data.name, method)
+        plane = None
+except InputError as e:
+    st.info(f"**No map for {data.name}:** {e}.")
+    st.stop()
+point, exact = place_on_map(report, coords, plane)
+axes = AXES.get(method, ("z[0]", "z[1]"))
+st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
+st.caption("The star is your drawing, the circled points its nearest test codes. " + (
+    "Its place is exact: the map is a linear function of the code." if exact else
+    f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted mean of "
+    f"its {K_NEAREST} nearest test codes' places: an approximation that shows the right neighbourhood."))
+
+if model.variational:
+    st.subheader("From your drawing to a test digit")
+    linked("dr_target", names)
+    target_class = st.selectbox("Walk to a test digit of class", names, index=min(7, len(names) - 1),
+                                key="dr_target") if labels is not None else None
+    pool = np.flatnonzero(labels == names.index(target_class)) if target_class is not None else np.arange(1)
+    if len(pool) == 0:
+        st.info(f"The test split has no {target_class}.")
+        st.stop()
+    target = int(pool[0])
+    codes = encode_test_split(entry.path, entry.stamp, data.name)
+    strip = drawing_path(entry.path, entry.stamp, report.code, codes[target])
+    show(tile_png(strip, nrow=len(strip), pad=1, scale=3), f"decoded along the straight line from your drawing's "
+         f"code to test image #{target}'s", "stretch")

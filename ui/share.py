@@ -1,0 +1,121 @@
+"""Share a view by link: the URL carries the dataset, the model and the page's main widget values
+(`st.query_params`), so a teacher pastes one link and every student opens the same view.
+
+A link is read once, at a session's first run. Its dataset and model are checked against what this server has; a
+widget's value against that widget's options or range, when the page draws it (`linked`). Anything that does not
+fit is dropped with a message above the page, never an error. After every run the URL is rewritten to say what is
+on screen now, so copying the address bar shares the current view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import streamlit as st
+
+PENDING = "_link_pending"  # the link's widget values not yet claimed by a widget
+NOTES = "_link_notes"  # what the link asked for that is not here, shown once
+RUN_KEYS = "_link_keys"  # the widgets this run put in the URL
+GLOBAL = ("dataset", "model")
+
+
+def take_link(datasets: Sequence[str], models: Sequence[str]) -> None:
+    """At a session's first run: the link's dataset and model become the session's choices when this server has
+    them; the rest waits for the widgets that claim it."""
+    if PENDING in st.session_state:
+        return
+    params = st.query_params.to_dict()
+    notes = []
+    for key, known in (("dataset", datasets), ("model", models)):
+        value = params.pop(key, None)
+        if value is None:
+            continue
+        if value in known:
+            st.session_state[key] = value
+        else:
+            notes.append(f"The link names the {key} **{value}**, which this server does not have; showing the "
+                         "default instead.")
+    st.session_state[PENDING] = params
+    st.session_state[NOTES] = notes
+
+
+def show_notes() -> None:
+    for note in st.session_state.pop(NOTES, []):
+        st.info(note, icon=":material/link_off:")
+
+
+def _parse(raw: str, options: Sequence[Any] | None, kind: type) -> Any:
+    if options is not None:
+        by_text = {_text(o): o for o in options}
+        if raw not in by_text:
+            raise ValueError(f"one of {', '.join(by_text)}")
+        return by_text[raw]
+    if kind is bool:
+        if raw not in ("true", "false"):
+            raise ValueError("true or false")
+        return raw == "true"
+    value = kind(raw)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a finite number")
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "all" if value is None else str(value)
+
+
+def linked(key: str, options: Sequence[Any] | None = None, lo: float | None = None, hi: float | None = None,
+           kind: type = str) -> None:
+    """Call just before drawing widget `key`: it takes its value from the link when the value fits (one of
+    `options`, or a `kind` within [lo, hi]), and its value goes into the URL from now on."""
+    st.session_state.setdefault(RUN_KEYS, []).append(key)
+    pending = st.session_state.get(PENDING) or {}
+    if key not in pending:
+        _mirror(key)
+        return
+    raw = pending.pop(key)
+    try:
+        value = _parse(raw, options, kind)
+        if lo is not None and hi is not None and not lo <= value <= hi:
+            raise ValueError(f"between {lo} and {hi}")
+    except ValueError as e:
+        shown = (e.args[0] if e.args else "") or "another value"
+        st.info(f"The link sets **{key}** to {raw!r}, which does not fit here (expected {shown}); kept the default.",
+                icon=":material/link_off:")
+        return
+    st.session_state[key] = value
+
+
+def _mirror(key: str) -> None:
+    """The widget's current value into the URL now: a fragment's rerun (the Denoise and Latent space sliders) never
+    reaches `write_link`."""
+    if key in st.session_state:
+        text = _text(st.session_state[key])
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
+
+
+def write_link() -> None:
+    """The URL after this run: the sidebar's choices and the page's linked widgets, as they are now."""
+    ss = st.session_state
+    params = {k: str(ss[k]) for k in GLOBAL if ss.get(k) is not None}
+    for key in dict.fromkeys(ss.get(RUN_KEYS, [])):
+        if key in ss:
+            params[key] = _text(ss[key])
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+
+
+@contextlib.contextmanager
+def shared_view() -> Iterator[None]:
+    """Around a page's run: collect the widgets it links, then write the URL, also when the page stops early."""
+    st.session_state[RUN_KEYS] = []
+    try:
+        yield
+    finally:
+        write_link()
