@@ -55,12 +55,14 @@ def test_a_short_training_run_ends_in_every_picker(models_dir):
     at.switch_page("pages/latent_space.py").run()
     assert not at.exception
     assert "**quick-one**" in at.caption[0].value  # the new model is the one the pages now use
+    assert any("test images after every epoch of training" in c.value for c in at.caption)  # its recording plays
 
 
 def test_stop_keeps_the_best_weights_so_far(models_dir):
     at = app("pages/train.py")
     start(at, "stopped-one", epochs=300)
     wait_for(at, lambda a: any(p.value > 0 for p in a.get("progress")), timeout=120)
+    wait_for(at, lambda a: any(c.value.startswith("The map of 500 test codes after epoch") for c in a.caption))
     at.button(key="train_stop").click().run()
     wait_for(at, lambda a: bool(a.success))
     assert "stopped early" in at.success[0].value

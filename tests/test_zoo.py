@@ -11,6 +11,7 @@ import torch
 from ae.config import TrainConfig
 from ae.data.noise import corrupt
 from ae.explore.embed import embed_2d
+from ae.explore.learning import movement, recording, sample_indices
 from ae.explore.metrics import encode, evaluate, pca_mse, psnr_per_sample, reconstruct
 from ae.store.checkpoints import load_model
 from ae.store.maps import load_maps, maps_info
@@ -46,8 +47,9 @@ def test_every_entry_ships_with_weights_config_maps_and_a_manifest_row(manifest)
 
 
 def test_the_zoo_folder_is_small():
+    """Eleven models with their maps and training recordings (about 0.1 MB each) stay a small clone."""
     total = sum(p.stat().st_size for p in ZOO_DIR.iterdir())
-    assert total < 6 * 2**20, f"{total / 2**20:.1f} MiB"
+    assert total < 8 * 2**20, f"{total / 2**20:.1f} MiB"
 
 
 @pytest.mark.slow
@@ -97,6 +99,18 @@ def test_the_tutorial_model_is_its_recipe_and_the_readme_sets_it_beside_ours(man
     assert "are 150 Adam steps against the tutorial's 2,350" in section
 
 
+def test_every_zoo_model_ships_its_training_recording(manifest):
+    """One frame per epoch of the same 500 test digits, consecutive frames aligned (they move less than the same
+    frames turned by 90 degrees would)."""
+    for r in manifest["models"]:
+        frames, index = recording(load_maps(ZOO_DIR / f"{r['name']}.json"))
+        assert frames.shape == (r["epochs"], 500, 2), r["name"]
+        assert np.array_equal(index, sample_indices(1000))
+        turned = frames[1:] @ np.array([[0.0, -1.0], [1.0, 0.0]])
+        assert movement(frames[1:].reshape(-1, 2), frames[:-1].reshape(-1, 2)) < movement(
+            turned.reshape(-1, 2), frames[:-1].reshape(-1, 2)), r["name"]
+
+
 def test_conv_ae_16_reaches_half_the_pca_16_error(models, mnist5k):
     mse = evaluate(models["conv-ae-16"][0], mnist5k.x_test)["mse"]
     assert mse <= 0.5 * pca_mse(mnist5k.x_train, mnist5k.x_test, 16)
@@ -124,8 +138,8 @@ def test_maps_belong_to_the_weights_they_were_made_from(models, mnist5k, tmp_pat
     for name, (model, _) in models.items():
         maps = load_maps(ZOO_DIR / f"{name}.json")
         assert maps is not None, name
-        assert set(maps) == {"codes", "pca", "umap", "tsne"}
-        assert all(v.shape == (1000, 2) for k, v in maps.items() if k != "codes")
+        assert set(maps) == {"codes", "pca", "umap", "tsne", "learning", "learning_index"}
+        assert all(maps[k].shape == (1000, 2) for k in ("pca", "umap", "tsne"))
         codes = encode(model, mnist5k.x_test).numpy()
         np.testing.assert_allclose(maps["codes"], codes, atol=2e-2 * np.abs(codes).max())
         pca = embed_2d(codes, "pca")

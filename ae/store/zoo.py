@@ -164,8 +164,8 @@ def render_readme(manifest: dict) -> str:
         f"`{manifest['dataset']}` train split and measured on its {manifest['split']}. Weights are stored in float16; "
         "the metrics are those of the shipped float16 weights (`fp32 MSE` is the same model before rounding). "
         "Each model has `NAME.safetensors` (weights), `NAME.json` (config, training history, metrics) and "
-        "`NAME.maps.safetensors` (test-set codes and their PCA, UMAP and t-SNE maps, stamped with the weights' "
-        "SHA-256).",
+        "`NAME.maps.safetensors` (test-set codes and their PCA, UMAP and t-SNE maps, and the training recording: "
+        "500 test codes mapped after every epoch; stamped with the weights' SHA-256).",
         "",
         "| model | variant | arch | latent | params | epochs | train s (device) | test MSE | PCA MSE, same k | PSNR dB "
         "| SSIM | kNN-5 acc. | ELBO nats | IW-NLL nats | fp32 MSE |",
