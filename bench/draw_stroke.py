@@ -60,6 +60,8 @@ def main() -> None:
     ap.add_argument("--strokes", type=int, default=20)
     ap.add_argument("--model", default="pretrained/conv-ae-2")
     ap.add_argument("--map", default="PCA", help="the map the drawing is placed on: PCA, UMAP or t-SNE")
+    ap.add_argument("--settle", type=float, default=60, help="seconds to wait after the first page for the server's "
+                    "start-up work (UMAP's numba compile holds the GIL for ~30 s) to finish")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -69,11 +71,9 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{url}/draw")
+            page.goto(f"{url}/draw?model={a.model}")  # a shared link picks the model
             wait_idle(page)
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-            page.get_by_role("option", name=a.model.split("/")[-1], exact=False).first.click()
-            wait_idle(page)
+            time.sleep(a.settle)
             canvas = page.locator(".st-key-dr_canvas canvas").last
             box = canvas.bounding_box()
             stroke(page, box, 0)  # the first stroke computes the split's codes and errors once

@@ -34,7 +34,7 @@ with left:
     linked("dr_width", lo=6, hi=40, kind=int)
     width = st.slider("Stroke width", 6, 40, 22, key="dr_width")
     rgba = draw_canvas(width, key="dr_canvas")
-    st.caption("White ink on black, like the training digits. The buttons under the canvas undo, redo and clear.")
+    st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and clears.")
 x = prepare_drawing(rgba, model.cfg.input_shape)
 if x is None:
     right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
@@ -58,7 +58,7 @@ with right:
                   else "within the range of ordinary test images."))
     st.markdown(f"**Its {K_NEAREST} nearest test codes**")
     near_caps = [f"#{k} · {names[labels[k]]}" if labels is not None else f"#{k}" for k in report.nearest]
-    show([png(data.x_test[k].numpy(), 2) for k in report.nearest], near_caps, 56)
+    show([png(data.x_test[k].numpy(), 2) for k in report.nearest], near_caps, 46)
     if labels is not None:
         top, votes = majority(labels[report.nearest])
         st.caption(f"Most of them are **{names[top]}**s ({votes} of {len(report.nearest)}): the model files your "

@@ -30,11 +30,12 @@ def caption_matching(at: AppTest, pattern: str) -> str:
 
 
 def drawn(strokes: list[list[tuple[float, float]]], width: int = 22, side: int = 280):
-    """What the Draw page's canvas returns for these strokes: RGBA, white ink, transparent where nothing was drawn."""
+    """What the Draw page's canvas returns in the browser for these strokes: RGBA, white ink on an opaque black
+    background."""
     import numpy as np
     from PIL import Image, ImageDraw
 
-    im = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    im = Image.new("RGBA", (side, side), (0, 0, 0, 255))
     pen = ImageDraw.Draw(im)
     for stroke in strokes:
         pen.line(stroke, fill=(255, 255, 255, 255), width=width, joint="curve")

@@ -45,14 +45,15 @@ def test_the_training_recording_plays(page, streamlit_url):
     film = page.locator(".st-key-map_film .js-plotly-plot")
     film.scroll_into_view_if_needed()
     film.wait_for()
-    first = page.evaluate("() => document.querySelector('.st-key-map_film .gtitle').textContent")
-    assert first.startswith("after epoch 1 of")
+    state = ("() => { const gd = document.querySelector('.st-key-map_film .js-plotly-plot');"
+             " return [gd.querySelector('.slider-label').textContent, gd._fullData[0].x[0]]; }")
+    label, x0 = page.evaluate(state)
+    assert label == "epoch 1"
     film.locator(".updatemenu-button", has_text="Play").first.click()
-    page.wait_for_function("() => !document.querySelector('.st-key-map_film .gtitle').textContent"
-                           ".startsWith('after epoch 1 of')", timeout=20_000)
-    page.wait_for_timeout(1500)
-    later = page.evaluate("() => document.querySelector('.st-key-map_film .gtitle').textContent")
-    assert later != first
+    page.wait_for_function(f"() => ({state})()[0] !== 'epoch 1'", timeout=20_000)
+    page.wait_for_timeout(2000)
+    label, x1 = page.evaluate(state)
+    assert label != "epoch 1" and x1 != x0  # the slider moved on, and the points with it
     assert_no_exception(page)
     screenshot(page, "latent-space-recording")
 

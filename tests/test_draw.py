@@ -16,7 +16,10 @@ from tests.helpers import app, canvas_state, drawn, scribble, seven
 
 def test_an_empty_or_blank_canvas_is_no_input():
     assert prepare_drawing(None, (1, 28, 28)) is None
-    assert prepare_drawing(np.zeros((280, 280, 4), np.uint8), (1, 28, 28)) is None
+    assert prepare_drawing(np.zeros((280, 280, 4), np.uint8), (1, 28, 28)) is None  # transparent
+    black = np.zeros((280, 280, 4), np.uint8)
+    black[..., 3] = 255
+    assert prepare_drawing(black, (1, 28, 28)) is None  # the browser's canvas: its black background, no ink
 
 
 def test_a_drawing_is_framed_the_mnist_way():

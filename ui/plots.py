@@ -195,9 +195,6 @@ def learning_animation(frames: np.ndarray, labels: np.ndarray | None, class_name
             marker=dict(size=6, opacity=0.8, color=PALETTE[(c or 0) % len(PALETTE)]), hoverinfo="name",
         ) for c, m in groups]
 
-    def title(k: int) -> str:
-        return f"after epoch {k + 1} of {len(frames)}"
-
     def goto(duration: int) -> dict:
         return dict(mode="immediate", frame=dict(duration=duration, redraw=False),
                     transition=dict(duration=duration // 2))
@@ -205,11 +202,11 @@ def learning_animation(frames: np.ndarray, labels: np.ndarray | None, class_name
     lim = float(np.abs(frames).max()) * 1.05 or 1.0
     fig = go.Figure(
         data=traces(frames[0]),
-        frames=[go.Frame(data=traces(f), name=str(k + 1), layout=dict(title_text=title(k)))
-                for k, f in enumerate(frames)],
+        frames=[go.Frame(data=traces(f), name=str(k + 1)) for k, f in enumerate(frames)],
     )
     fig.update_layout(
-        height=height, title_text=title(0), margin=dict(l=10, r=10, t=40, b=10), legend_title_text="class",
+        height=height, title_text=f"{len(frames)} epochs, one frame each", margin=dict(l=10, r=10, t=40, b=10),
+        legend_title_text="class",
         xaxis=dict(range=[-lim, lim], title="PC 1 (aligned)", zeroline=False),
         yaxis=dict(range=[-lim, lim], title="PC 2 (aligned)", zeroline=False, scaleanchor="x"),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.06, xanchor="left", yanchor="top",

@@ -185,13 +185,14 @@ def prepare_image(data: bytes, input_shape: tuple[int, ...]) -> tuple[torch.Tens
 
 def prepare_drawing(rgba: np.ndarray | None, input_shape: tuple[int, ...]) -> torch.Tensor | None:
     """A drawing canvas's RGBA array [H, W, 4] -> x [1, C, H', W'] the MNIST way (box scaled into 20x20, centred by
-    centre of mass), or None while nothing is drawn. The ink is the alpha channel: the canvas is transparent where
-    nobody drew, whatever the stroke colour."""
+    centre of mass), or None while nothing is drawn. Ink is light on dark: brightness times opacity, so a canvas
+    that returns its black background (the browser's does) and one transparent where nobody drew read the same."""
     if len(input_shape) != 3:
         raise InputError("drawing makes images; this model takes tabular rows")
     if rgba is None or rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.size == 0:
         return None
-    ink = np.asarray(rgba[..., 3], dtype=np.float32) / 255.0
+    rgba = np.asarray(rgba, dtype=np.float32) / 255.0
+    ink = rgba[..., :3].max(axis=2) * rgba[..., 3]
     if ink.max() < 0.2:  # nothing, or a speck too faint to frame
         return None
     return _fit(ink[..., None], input_shape, [])
