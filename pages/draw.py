@@ -4,15 +4,14 @@ import numpy as np
 import streamlit as st
 
 from ae.data.imageio import prepare_drawing
-from ae.errors import InputError
 from ae.explore.drawing import K_NEAREST, majority, place_on_map
-from ui.cache import AXES, drawing_path, encode_test_split, fit_plane, map_test_codes, read_drawing_on
+from ui.cache import AXES, drawing_path, encode_test_split, read_drawing_on
 from ui.canvas import draw_canvas
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
 from ui.share import linked
 from ui.shell import ensure_shell
-from ui.state import current_selection
+from ui.state import current_selection, map_of_test_split
 
 ensure_shell()
 
@@ -70,16 +69,7 @@ options = (["Raw latent dims"] if latent == 2 else []) + list(METHODS)
 linked("dr_method", options)
 method_name = st.segmented_control("Map", options, default=options[0], key="dr_method", required=True)
 method = METHODS.get(method_name, "raw")
-try:
-    if method in ("pca", "raw"):
-        plane, coords = fit_plane(entry.path, entry.stamp, data.name, method)
-    else:
-        with st.spinner(f"Computing the {method_name} map (once)…"):
-            coords, _ = map_test_codes(entry.path, entry.stamp, data.name, method)
-        plane = None
-except InputError as e:
-    st.info(f"**No map for {data.name}:** {e}.")
-    st.stop()
+plane, coords, _ = map_of_test_split(sel, method, method_name)
 point, exact = place_on_map(report, coords, plane)
 axes = AXES.get(method, ("z[0]", "z[1]"))
 st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")

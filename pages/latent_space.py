@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-from ae.errors import InputError
 from ae.explore.analysis import recon_table
 from ae.store.export import codes_csv
 from ui.cache import (
@@ -12,15 +11,13 @@ from ui.cache import (
     decode_probe,
     draw_map,
     encode_test_split,
-    fit_plane,
     learning_film,
-    map_test_codes,
     reconstruct_test_split,
 )
 from ui.images import big, pairs, png, show
 from ui.share import linked
 from ui.shell import ensure_shell
-from ui.state import current_selection
+from ui.state import current_selection, map_of_test_split
 
 ensure_shell()
 
@@ -55,17 +52,7 @@ linked("map_thumbs", kind=bool)
 thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
                       help="draw 120 of the test images at their points, in their class colour")
 
-try:
-    if method in ("pca", "raw"):
-        the_plane, coords = fit_plane(entry.path, entry.stamp, data.name, method, i, j)
-        origin = "computed from the codes (instant)"
-    else:
-        with st.spinner(f"Computing the {method_name} map of {len(z):,} codes (a few seconds, once)…"):
-            coords, origin = map_test_codes(entry.path, entry.stamp, data.name, method)
-        the_plane = None
-except InputError as e:
-    st.info(f"**No map for {data.name}:** {e}.")
-    st.stop()
+the_plane, coords, origin = map_of_test_split(sel, method, method_name, i, j)
 axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
 labels = data.y_test.numpy() if data.y_test is not None else None
 fig = draw_map(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)

@@ -10,9 +10,12 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def app(page: str | None = None, **state) -> AppTest:
-    """The app after its first run (and a switch to `page`), with no exception on the way."""
+def app(page: str | None = None, query: dict[str, str] | None = None, **state) -> AppTest:
+    """The app after its first run (and a switch to `page`), with no exception on the way; `query` is the link's
+    parameters (as a shared URL would carry them)."""
     at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
     for k, v in state.items():
         at.session_state[k] = v
     at.run()

@@ -92,7 +92,7 @@ def test_reconstructions_slider_changes_the_grid(page, streamlit_url):
 def test_latent_space_lasso_selection_and_probe(page, streamlit_url):
     open_page(page, streamlit_url)
     open_page(page, streamlit_url, "Latent space")
-    chart = page.locator('[data-testid="stPlotlyChart"]')
+    chart = page.locator('.st-key-map_chart [data-testid="stPlotlyChart"]')  # the map (the recording plays below)
     chart.wait_for()
     page.wait_for_selector(".nsewdrag")
     assert_no_exception(page)
@@ -251,7 +251,8 @@ def test_two_students_train_at_once_queue_and_open_their_models(browser, streaml
             p.get_by_role("button", name="Use it in the sidebar").click()
             wait_idle(p)
             open_page(p, streamlit_url, "Latent space")
-            p.locator('[data-testid="stPlotlyChart"]').wait_for()
+            p.locator('.st-key-map_chart [data-testid="stPlotlyChart"]').wait_for()
+            p.locator('.st-key-map_film [data-testid="stPlotlyChart"]').wait_for()  # its training, recorded
             assert name in p.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
             assert_no_exception(p)
         screenshot(pages[1], "latent_space_new_model")

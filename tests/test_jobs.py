@@ -143,7 +143,9 @@ def test_cli_zoo_and_train_page_write_the_same_files(queue, mnist5k, tmp_path):
     for folder in (cli, zoo, page):
         assert {p.name for p in folder.iterdir()} == names, folder
         metas[folder.name] = json.loads((folder / "same.json").read_text())
-        assert set(load_file(folder / "same.maps.safetensors")) == {"codes", "pca", "umap", "tsne"}
+        maps = load_file(folder / "same.maps.safetensors")
+        assert set(maps) == {"codes", "pca", "umap", "tsne", "learning", "learning_index"}
+        assert maps["learning"].shape == (2, 500, 2)  # the recording: a frame per epoch, from every entry point
     assert metas["cli"]["model"] == metas["zoo"]["model"] == metas["page"]["model"]
     assert set(metas["cli"]) == set(metas["page"]) == set(metas["zoo"]) - {"fp32_metrics"}
     a, b = load_file(cli / "same.safetensors"), load_file(page / "same.safetensors")

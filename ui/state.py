@@ -134,3 +134,22 @@ def pick_models(data: Dataset, defaults: tuple[str, ...], key: str) -> tuple[tup
                             format_func=lambda k: compatible[k].name)
     return tuple((compatible[k].name, compatible[k].path, compatible[k].stamp) for k in picked
                  if loads(compatible[k].path, compatible[k].stamp))
+
+
+def map_of_test_split(sel: Selection, method: str, title: str, i: int = 0, j: int = 1):
+    """(plane or None, [N, 2] map of the test codes, where the map came from) for the Latent space and Draw pages.
+    PCA and raw dims come with their plane (decodable, exact for new codes); UMAP and t-SNE are loaded or computed
+    once with a spinner. A split too small for a map gets a message and the page stops."""
+    from ui.cache import fit_plane, map_test_codes
+
+    entry, data = sel.entry, sel.data
+    try:
+        if method in ("pca", "raw"):
+            plane, coords = fit_plane(entry.path, entry.stamp, data.name, method, i, j)
+            return plane, coords, "computed from the codes (instant)"
+        with st.spinner(f"Computing the {title} map of {len(data.x_test):,} codes (a few seconds, once)…"):
+            coords, origin = map_test_codes(entry.path, entry.stamp, data.name, method)
+        return None, coords, origin
+    except InputError as e:
+        st.info(f"**No map for {data.name}:** {e}.")
+        st.stop()
