@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from ae.data.imageio import prepare_drawing
-from ae.explore.drawing import K_NEAREST, majority, place_on_map
+from ae.explore.drawing import majority, place_on_map
+from ae.explore.embed import MIN_MAP_POINTS
 from ui.cache import AXES, drawing_path, encode_test_split, read_drawing_on
 from ui.canvas import draw_canvas
 from ui.images import big, png, show, tile_png
@@ -45,7 +46,7 @@ report = read_drawing_on(entry.path, entry.stamp, data.name, x)
 with right:
     r1, r2, r3 = st.columns(3)
     with r1:
-        big(report.x, "what the model sees (28x28, centred)")
+        big(report.x, f"what the model sees ({report.x.shape[-2]}x{report.x.shape[-1]}, centred)")
     with r2:
         big(report.x_hat, "its reconstruction")
     unusual = report.percentile >= 97
@@ -55,7 +56,7 @@ with right:
     st.caption(f"Its error is higher than that of {report.percentile:.0f}% of the {len(data.x_test):,} test images: "
                + ("**unusual**, the model has rarely seen anything like it." if unusual
                   else "within the range of ordinary test images."))
-    st.markdown(f"**Its {K_NEAREST} nearest test codes**")
+    st.markdown(f"**Its {len(report.nearest)} nearest test codes**")
     near_caps = [f"#{k} · {names[labels[k]]}" if labels is not None else f"#{k}" for k in report.nearest]
     show([png(data.x_test[k].numpy(), 2) for k in report.nearest], near_caps, 46)
     if labels is not None:
@@ -63,20 +64,23 @@ with right:
         st.caption(f"Most of them are **{names[top]}**s ({votes} of {len(report.nearest)}): the model files your "
                    f"drawing among the {names[top]}s.")
 
-st.subheader("Where it lands on the latent map")
-latent = model.cfg.latent_dim
-options = (["Raw latent dims"] if latent == 2 else []) + list(METHODS)
-linked("dr_method", options)
-method_name = st.segmented_control("Map", options, default=options[0], key="dr_method", required=True)
-method = METHODS.get(method_name, "raw")
-plane, coords, _ = map_of_test_split(sel, method, method_name)
-point, exact = place_on_map(report, coords, plane)
-axes = AXES.get(method, ("z[0]", "z[1]"))
-st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
-st.caption("The star is your drawing, the circled points its nearest test codes. " + (
-    "Its place is exact: the map is a linear function of the code." if exact else
-    f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted mean of "
-    f"its {K_NEAREST} nearest test codes' places: an approximation that shows the right neighbourhood."))
+if len(data.x_test) < MIN_MAP_POINTS:
+    st.info(f"{data.name}'s test split has {len(data.x_test)} samples; a map needs {MIN_MAP_POINTS}.")
+else:
+    st.subheader("Where it lands on the latent map")
+    latent = model.cfg.latent_dim
+    options = (["Raw latent dims"] if latent == 2 else []) + list(METHODS)
+    linked("dr_method", options)
+    method_name = st.segmented_control("Map", options, default=options[0], key="dr_method", required=True)
+    method = METHODS.get(method_name, "raw")
+    plane, coords, _ = map_of_test_split(sel, method, method_name)
+    point, exact = place_on_map(report, coords, plane)
+    axes = AXES.get(method, ("z[0]", "z[1]"))
+    st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
+    st.caption("The star is your drawing, the circled points its nearest test codes. " + (
+        "Its place is exact: the map is a linear function of the code." if exact else
+        f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted mean of "
+        f"its {len(report.nearest)} nearest test codes' places: an approximation that shows the right neighbourhood."))
 
 if model.variational:
     st.subheader("From your drawing to a test digit")

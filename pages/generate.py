@@ -64,6 +64,7 @@ def sample_tab() -> None:
 @st.fragment
 def path_tab() -> None:
     p1, p2, p3, p4 = st.columns([2, 2, 2, 2])
+    linked("gen_pick", ["by index", "by class"])
     how = p1.segmented_control("Endpoints", ["by index", "by class"], default="by index",
                                key="gen_pick", required=True)
     if how == "by index" or labels is None:

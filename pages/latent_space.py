@@ -86,12 +86,13 @@ st.subheader("Watch it learn")
 film = learning_film(entry.path, entry.stamp, data.name)
 if film is None:
     st.caption(f"{entry.name} has no training recording for {data.name}: models trained before recordings existed, "
-               "or on another dataset, have none. Train one on the Train page and this shows how its map formed.")
+               "on another dataset, or with fewer than 3 test samples have none. Train one on the Train page and "
+               "this shows how its map formed.")
 else:
     st.caption(f"The same {sum(len(t.x) for t in film.data)} test "
                "images after every epoch of training: each frame is their codes' first two principal components, "
                "turned (Procrustes) to match the epoch before so the picture never flips. Press Play or drag the "
-               "epoch slider.")
+               "epoch slider. (The saved weights are the best validation epoch's, which may be an earlier frame.)")
     st.plotly_chart(film, key="map_film")
 
 st.divider()

@@ -123,6 +123,8 @@ def test_a_relu_code_is_never_negative_and_a_vae_refuses_one():
     assert build_model(make_cfg("vanilla", "dense", (20,))).encode(torch.randn(50, 20)).min() < 0  # linear: default
     with pytest.raises(ValueError, match="a VAE's code is a mean and a log-variance"):
         build_model(make_cfg("vae", "dense", (20,), code_activation="relu"))
+    with pytest.raises(ValueError, match="sigmoid of a ReLU code is at least 0.5"):
+        build_model(make_cfg("sparse", "dense", (20,), code_activation="relu", params={"mode": "kl"}))
     with pytest.raises(ValueError, match="code_activation must be one of linear, relu"):
         ModelConfig(code_activation="tanh")
 

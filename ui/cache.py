@@ -362,10 +362,18 @@ def probe_confusion(models: tuple[tuple[str, str, int], ...], dataset_name: str,
     return confusion(extract_features(models, dataset_name), open_dataset(dataset_name), features, probe, per_class)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
 def learning_film(path: str, stamp: int, dataset_name: str):
-    """The model's training recording as a ready animation, or None when it has none for this dataset. Shared by
-    every session (cache_resource, never mutated): its 40 frames take a while to build."""
+    """The model's training recording as a ready animation, or None when it has none for this dataset. Keyed by the
+    maps file's time too: a model is listed as soon as its JSON is written, seconds before its maps file."""
+    from ae.store.maps import maps_path
+
+    maps = maps_path(path)
+    return _learning_film(path, stamp, dataset_name, maps.stat().st_mtime_ns if maps.exists() else 0)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _learning_film(path: str, stamp: int, dataset_name: str, maps_stamp: int):
+    """Shared by every session (cache_resource, never mutated): a film of many frames takes a while to build."""
     from ae.explore.learning import recording
     from ui.plots import learning_animation
 

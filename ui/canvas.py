@@ -11,8 +11,8 @@ CANVAS_PX = 280  # ten screen pixels per model pixel for a 28x28 model
 
 
 def draw_canvas(stroke_width: int, key: str) -> np.ndarray | None:
-    """The drawing as an RGBA array [H, W, 4] (transparent where nobody drew), None before the first stroke. Its
-    toolbar has undo, redo and clear."""
+    """The drawing as an RGBA array [H, W, 4] (white strokes on the opaque black background), None before the
+    first stroke. Its toolbar has undo, redo and clear."""
     from streamlit_drawable_canvas import st_canvas
 
     result = st_canvas(stroke_width=stroke_width, stroke_color="#ffffff", background_color="#000000",

@@ -3,8 +3,8 @@
 
 A link is read once, at a session's first run. Its dataset and model are checked against what this server has; a
 widget's value against that widget's options or range, when the page draws it (`linked`). Anything that does not
-fit is dropped with a message above the page, never an error. After every run the URL is rewritten to say what is
-on screen now, so copying the address bar shares the current view.
+fit is dropped with a message (above the page, or where the widget is), never an error. After every run the URL is
+rewritten to say what is on screen now, so copying the address bar shares the current view.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def linked(key: str, options: Sequence[Any] | None = None, lo: float | None = No
            kind: type = str) -> None:
     """Call just before drawing widget `key`: it takes its value from the link when the value fits (one of
     `options`, or a `kind` within [lo, hi]), and its value goes into the URL from now on."""
-    st.session_state.setdefault(RUN_KEYS, []).append(key)
+    keys = st.session_state.setdefault(RUN_KEYS, [])
+    if key not in keys:  # a fragment reruns its widgets without the page's reset
+        keys.append(key)
     pending = st.session_state.get(PENDING) or {}
     if key not in pending:
         _mirror(key)
@@ -92,8 +94,8 @@ def linked(key: str, options: Sequence[Any] | None = None, lo: float | None = No
 
 
 def _mirror(key: str) -> None:
-    """The widget's current value into the URL now: a fragment's rerun (the Denoise and Latent space sliders) never
-    reaches `write_link`."""
+    """The widget's current value into the URL now: a fragment's rerun (Denoise's noise and level) never reaches
+    `write_link`."""
     if key in st.session_state:
         text = _text(st.session_state[key])
         if st.query_params.get(key) != text:

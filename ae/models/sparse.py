@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ae.errors import InputError
 from ae.knobs import knob
 from ae.models.base import Autoencoder
 from ae.registry import register
@@ -26,6 +27,12 @@ class Sparse(Autoencoder):
 
     title = "sparse AE"
     Params = SparseParams
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        if self.params.mode == "kl" and cfg.code_activation == "relu":
+            raise InputError("the KL form's sigmoid of a ReLU code is at least 0.5, so no target rate below it can "
+                             "be reached; use code_activation 'linear' or mode 'l1'")
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         z = super().encode(x)

@@ -533,7 +533,7 @@ class JobQueue:
     def _finish(self, job: Job, status: str, message: str) -> None:
         job.reservation.unlink(missing_ok=True)
         job.data = None  # an uploaded dataset is freed with its session, not kept by a finished job
-        job.update(status=status, message=message, position=0, wait_s=None)
+        job.update(status=status, message=message, position=0, wait_s=None, frames=[])  # saved with the maps
         if self.client is not None:
             try:
                 from distributed import Event

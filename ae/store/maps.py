@@ -40,7 +40,8 @@ def save_maps(model_path: str | Path, arrays: dict[str, np.ndarray], info: dict 
 
 
 def load_maps(model_path: str | Path) -> dict[str, np.ndarray] | None:
-    """The stored arrays as float32, or None when there are none or they were made from other weights."""
+    """The stored arrays (float32; indices int64), or None when there are none or they were made from other
+    weights."""
     path = maps_path(model_path)
     weights = Path(model_path).with_suffix(".safetensors")
     if not path.exists() or not weights.exists():
