@@ -6,7 +6,7 @@ import streamlit as st
 from ae.data.imageio import prepare_drawing
 from ae.explore.drawing import majority, place_on_map
 from ae.explore.embed import MIN_MAP_POINTS
-from ui.cache import AXES, drawing_path, encode_test_split, read_drawing_on
+from ui.cache import AXES, drawing_fill, drawing_path, encode_test_split, read_drawing_on
 from ui.canvas import draw_canvas
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
@@ -35,7 +35,7 @@ with left:
     width = st.slider("Stroke width", 6, 40, 22, key="dr_width")
     rgba = draw_canvas(width, key="dr_canvas")
     st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and clears.")
-x = prepare_drawing(rgba, model.cfg.input_shape)
+x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's images
 if x is None:
     right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
                f"As you draw, {entry.name}'s reconstruction, its error, where it lands on the latent map and the "

@@ -34,6 +34,19 @@ def test_a_drawing_is_framed_the_mnist_way():
         assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5, (cy, cx)
 
 
+def test_a_drawing_is_framed_like_the_dataset_it_is_read_against(mnist5k):
+    """MNIST digits span 20 of 28 pixels; scikit-learn's 8x8 digits fill their box, and so does a drawing for them."""
+    from ae.data.imageio import typical_fill
+    from ae.data.sources import load_dataset
+
+    assert typical_fill(mnist5k.x_test) == pytest.approx(20 / 28)
+    fill = typical_fill(load_dataset("digits").x_test)
+    assert fill == 1.0
+    x = prepare_drawing(seven(), (1, 8, 8), fill)[0, 0].numpy()
+    rows, cols = np.nonzero(x > 0.2)
+    assert np.ptp(rows) + 1 == 8  # the 7 is as tall as the image, like the digits it is compared with
+
+
 @pytest.fixture(scope="module")
 def conv_ae_2(mnist5k):
     model, _ = load_model("pretrained/conv-ae-2.json")

@@ -409,3 +409,11 @@ def drawing_path(path: str, stamp: int, start, target) -> np.ndarray:
 
     m, _ = load_model(path, stamp)
     return path_to(m, start, target)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def drawing_fill(dataset_name: str) -> float:
+    """How much of the side this dataset's drawings span, so a drawing is framed like them (MNIST 20/28)."""
+    from ae.data.imageio import typical_fill
+
+    return typical_fill(open_dataset(dataset_name).x_test)

@@ -183,10 +183,29 @@ def prepare_image(data: bytes, input_shape: tuple[int, ...]) -> tuple[torch.Tens
     return _fit(arr, input_shape, notes, size), notes
 
 
-def prepare_drawing(rgba: np.ndarray | None, input_shape: tuple[int, ...]) -> torch.Tensor | None:
-    """A drawing canvas's RGBA array [H, W, 4] -> x [1, C, H', W'] the MNIST way (box scaled into 20x20, centred by
-    centre of mass), or None while nothing is drawn. Ink is light on dark: brightness times opacity, so a canvas
-    that returns its black background (the browser's does) and one transparent where nobody drew read the same."""
+MNIST_FILL = 20 / 28  # an MNIST digit's box spans 20 of the image's 28 pixels
+
+
+def typical_fill(x: torch.Tensor) -> float:
+    """How much of the side a dataset's drawings span: the median over grey images [N, 1, H, W] of the content
+    box's longer side over the image's (MNIST 20/28; scikit-learn's 8x8 digits fill theirs). MNIST's when unknown."""
+    if x.ndim != 4 or x.shape[1] != 1 or len(x) == 0:
+        return MNIST_FILL
+    spans = []
+    for im in x[:, 0].numpy():
+        mask = im > 0.2
+        if mask.any():
+            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+            spans.append(max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / max(im.shape))
+    return float(np.median(spans)) if spans else MNIST_FILL
+
+
+def prepare_drawing(rgba: np.ndarray | None, input_shape: tuple[int, ...],
+                    fill: float = MNIST_FILL) -> torch.Tensor | None:
+    """A drawing canvas's RGBA array [H, W, 4] -> x [1, C, H', W'] the MNIST way (box scaled to `fill` of the side,
+    20 of 28 pixels for MNIST; centred by centre of mass), or None while nothing is drawn. Ink is light on dark:
+    brightness times opacity, so a canvas that returns its black background (the browser's does) and one
+    transparent where nobody drew read the same."""
     if len(input_shape) != 3:
         raise InputError("drawing makes images; this model takes tabular rows")
     if rgba is None or rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.size == 0:
@@ -195,7 +214,7 @@ def prepare_drawing(rgba: np.ndarray | None, input_shape: tuple[int, ...]) -> to
     ink = rgba[..., :3].max(axis=2) * rgba[..., 3]
     if ink.max() < 0.2:  # nothing, or a speck too faint to frame
         return None
-    return _fit(ink[..., None], input_shape, [])
+    return _fit(ink[..., None], input_shape, [], fill=fill)
 
 
 def _shrunk(im: Image.Image, side: int) -> Image.Image:
@@ -219,7 +238,7 @@ def _shrunk(im: Image.Image, side: int) -> Image.Image:
 
 
 def _fit(arr: np.ndarray, input_shape: tuple[int, ...], notes: list[str],
-         size: tuple[int, int] | None = None) -> torch.Tensor:
+         size: tuple[int, int] | None = None, fill: float = MNIST_FILL) -> torch.Tensor:
     """[H, W, C] in [0, 1] -> [1, C', H', W'] for the model, appending what was done to `notes`; `size` is the
     picture's own (width, height) when it was shrunk before decoding."""
     c, h, w = input_shape
@@ -234,7 +253,7 @@ def _fit(arr: np.ndarray, input_shape: tuple[int, ...], notes: list[str],
         if np.median(border) > 0.5:
             grey = 1.0 - grey
             notes.append("inverted: the light background became black, like the training digits")
-        grey, framed = _frame_content(grey)
+        grey, framed = _frame_content(grey, fill)
         if framed:
             notes.append("cropped to the drawing and centred with a margin, as MNIST digits are")
         x = torch.from_numpy(_resize(grey, h, w))[None, None]
@@ -246,7 +265,7 @@ def _fit(arr: np.ndarray, input_shape: tuple[int, ...], notes: list[str],
     return x.clamp(0, 1).float()
 
 
-def _frame_content(arr: np.ndarray, fill: float = 20 / 28) -> tuple[np.ndarray, bool]:
+def _frame_content(arr: np.ndarray, fill: float = MNIST_FILL) -> tuple[np.ndarray, bool]:
     """Crop to the bright content, pad to a square where it fills `fill` of the side (MNIST: 20 of 28 pixels)."""
     mask = arr > 0.2
     if not mask.any():
