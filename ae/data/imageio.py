@@ -191,12 +191,8 @@ def typical_fill(x: torch.Tensor) -> float:
     box's longer side over the image's (MNIST 20/28; scikit-learn's 8x8 digits fill theirs). MNIST's when unknown."""
     if x.ndim != 4 or x.shape[1] != 1 or len(x) == 0:
         return MNIST_FILL
-    spans = []
-    for im in x[:, 0].numpy():
-        mask = im > 0.2
-        if mask.any():
-            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-            spans.append(max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / max(im.shape))
+    boxes = [(im, _ink_box(im)) for im in x[:, 0].numpy()]
+    spans = [max(im[box].shape) / max(im.shape) for im, box in boxes if box is not None]
     return float(np.median(spans)) if spans else MNIST_FILL
 
 
@@ -265,13 +261,21 @@ def _fit(arr: np.ndarray, input_shape: tuple[int, ...], notes: list[str],
     return x.clamp(0, 1).float()
 
 
-def _frame_content(arr: np.ndarray, fill: float = MNIST_FILL) -> tuple[np.ndarray, bool]:
-    """Crop to the bright content, pad to a square where it fills `fill` of the side (MNIST: 20 of 28 pixels)."""
+def _ink_box(arr: np.ndarray) -> tuple[slice, slice] | None:
+    """The rows and columns holding the bright content (above 0.2) of a grey image, None when there is none."""
     mask = arr > 0.2
     if not mask.any():
+        return None
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def _frame_content(arr: np.ndarray, fill: float = MNIST_FILL) -> tuple[np.ndarray, bool]:
+    """Crop to the bright content, pad to a square where it fills `fill` of the side (MNIST: 20 of 28 pixels)."""
+    box = _ink_box(arr)
+    if box is None:
         return arr, False
-    rows, cols = np.where(mask.any(1))[0], np.where(mask.any(0))[0]
-    crop = arr[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = arr[box]
     side = int(np.ceil(max(crop.shape) / fill))
     canvas = np.zeros((side, side), dtype=np.float32)
     # MNIST centres each digit by its centre of mass, not its box: a 7's heavy bar sits above the middle
