@@ -14,6 +14,7 @@ import torch
 from scipy.linalg import orthogonal_procrustes
 
 from ae.data.sources import Dataset
+from ae.explore.embed import MIN_MAP_POINTS, embed_2d
 from ae.explore.metrics import encode
 from ae.run.train import Callback
 
@@ -28,13 +29,9 @@ def sample_indices(n: int, size: int = SAMPLE, seed: int = 0) -> np.ndarray:
 
 
 def plane(codes: np.ndarray) -> np.ndarray:
-    """codes [n, d] -> [n, 2]: centred, projected on the top two principal axes, scaled to unit RMS radius."""
-    c = codes.astype(np.float64) - codes.mean(0)
-    if c.shape[1] >= 2:
-        _, _, vt = np.linalg.svd(c, full_matrices=False)
-        xy = c @ vt[:2].T
-    else:
-        xy = np.concatenate([c, np.zeros_like(c)], axis=1)
+    """codes [n >= 3, d] -> [n, 2]: the Latent space page's PCA map of them (centred, a 1-D code padded), scaled
+    to unit RMS radius."""
+    xy = embed_2d(codes, "pca").astype(np.float64)
     spread = np.sqrt((xy**2).sum(1).mean())
     return xy / spread if spread > 0 else xy
 
@@ -65,7 +62,7 @@ class MapRecorder(Callback):
         return cls(data.x_test[torch.from_numpy(index)], index)
 
     def on_epoch_end(self, history: pd.DataFrame) -> None:
-        if self.model is None or len(self.x) < 3:
+        if self.model is None or len(self.x) < MIN_MAP_POINTS:
             return
         xy = plane(encode(self.model, self.x).numpy())
         self.raw.append(xy)
