@@ -6,7 +6,7 @@ import streamlit as st
 from ae.data.imageio import prepare_drawing
 from ae.explore.drawing import majority, place_on_map
 from ae.explore.embed import MIN_MAP_POINTS
-from ui.cache import AXES, drawing_fill, drawing_path, encode_test_split, read_drawing_on
+from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, encode_test_split, read_drawing_on
 from ui.canvas import draw_canvas
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
@@ -16,7 +16,6 @@ from ui.state import current_selection, map_of_test_split
 
 ensure_shell()
 
-METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne"}
 
 st.title("Draw")
 sel = current_selection()
@@ -69,10 +68,11 @@ if len(data.x_test) < MIN_MAP_POINTS:
 else:
     st.subheader("Where it lands on the latent map")
     latent = model.cfg.latent_dim
-    options = (["Raw latent dims"] if latent == 2 else []) + list(METHODS)
+    options = [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2]
     linked("dr_method", options)
-    method_name = st.segmented_control("Map", options, default=options[0], key="dr_method", required=True)
-    method = METHODS.get(method_name, "raw")
+    method_name = st.segmented_control("Map", options, default="Raw latent dims" if latent == 2 else "PCA",
+                                       key="dr_method", required=True)
+    method = MAP_METHODS[method_name]
     plane, coords, _ = map_of_test_split(sel, method, method_name)
     point, exact = place_on_map(report, coords, plane)
     axes = AXES.get(method, ("z[0]", "z[1]"))

@@ -7,6 +7,7 @@ from ae.explore.analysis import recon_table
 from ae.store.export import codes_csv
 from ui.cache import (
     AXES,
+    MAP_METHODS,
     decode_grid,
     decode_probe,
     draw_map,
@@ -21,8 +22,6 @@ from ui.state import current_selection, map_of_test_split
 
 ensure_shell()
 
-METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne", "Raw latent dims": "raw"}
-
 st.title("Latent space")
 sel = current_selection()
 data, entry, model = sel.data, sel.entry, sel.model
@@ -32,10 +31,10 @@ st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{d
            "The map places similar codes near each other; colours are the true classes, which the model never saw.")
 
 c1, c2, c3 = st.columns([3, 2, 2])
-linked("map_method", list(METHODS))
-method_name = c1.segmented_control("Map", list(METHODS), default="PCA" if latent > 2 else "Raw latent dims",
+linked("map_method", list(MAP_METHODS))
+method_name = c1.segmented_control("Map", list(MAP_METHODS), default="PCA" if latent > 2 else "Raw latent dims",
                                    key="map_method", required=True)
-method = METHODS[method_name]
+method = MAP_METHODS[method_name]
 i, j = 0, 1
 if method == "raw" and latent > 2:
     linked("map_dim_x", list(range(latent)))

@@ -94,12 +94,17 @@ def reconstruct_test_split(path: str, stamp: int, dataset_name: str) -> ReconRep
     return reconstruction_report(m, open_dataset(dataset_name).x_test)
 
 
-def _stored(path: str, stamp: int, dataset_name: str, key: str) -> np.ndarray | None:
-    """An array from the model's maps file, when it was made on this dataset with these weights."""
+def _stored_maps(path: str, stamp: int, dataset_name: str) -> dict[str, np.ndarray] | None:
+    """The model's maps file, when it was made on this dataset with these weights."""
     _, meta = load_model(path, stamp)
     if meta.get("dataset", {}).get("name") != dataset_name:
         return None
-    stored = load_maps(path)
+    return load_maps(path)
+
+
+def _stored(path: str, stamp: int, dataset_name: str, key: str) -> np.ndarray | None:
+    """One array from the model's maps file (see _stored_maps)."""
+    stored = _stored_maps(path, stamp, dataset_name)
     return stored.get(key) if stored is not None else None
 
 
@@ -209,6 +214,7 @@ def decode_grid(path: str, stamp: int, dataset_name: str, method: str, i: int, j
 
 
 AXES = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}
+MAP_METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne", "Raw latent dims": "raw"}  # what the pages call them
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -377,10 +383,7 @@ def _learning_film(path: str, stamp: int, dataset_name: str, maps_stamp: int):
     from ae.explore.learning import recording
     from ui.plots import learning_animation
 
-    _, meta = load_model(path, stamp)
-    if meta.get("dataset", {}).get("name") != dataset_name:
-        return None
-    rec = recording(load_maps(path))
+    rec = recording(_stored_maps(path, stamp, dataset_name))
     data = open_dataset(dataset_name)
     if rec is None or rec[1].max(initial=-1) >= len(data.x_test):
         return None
@@ -391,7 +394,8 @@ def _learning_film(path: str, stamp: int, dataset_name: str, maps_stamp: int):
 
 @st.cache_data(max_entries=48, show_spinner=False)
 def test_errors(path: str, stamp: int, dataset_name: str) -> np.ndarray:
-    """Per-image reconstruction error over the test split: the distribution a new image's error is ranked in."""
+    """Per-image reconstruction error over the test split: the distribution a new image's error is ranked in. Cached
+    apart from the report: st.cache_data unpickles on every read, and the Draw page reads this at every stroke."""
     return reconstruct_test_split(path, stamp, dataset_name).mse
 
 
