@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.cache import heap_settled, job_queue, umap_warmup
+from ui.cache import heap_settled, job_queue
 from ui.runlog import timed_run
 from ui.share import shared_view, show_notes
 from ui.state import render_sidebar
@@ -30,8 +30,7 @@ pages = {
 }
 nav = st.navigation(pages)
 render_sidebar()
-umap_warmup()
-job_queue()  # training workers start with the app, in the background
+job_queue()  # the training and analysis workers start with the app, in the background
 heap_settled()
 show_notes()
 with timed_run(nav.url_path or "home"), shared_view():

@@ -82,10 +82,12 @@ def cmd_train(a: argparse.Namespace) -> int:
     bar = TqdmProgress(a.epochs)
     try:
         with reserved(a.out, name) if not a.overwrite else contextlib.nullcontext():
-            r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite)
+            r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite,
+                               log=lambda text: print(text, file=sys.stderr, flush=True))
     finally:
         bar.bar.close()  # an error message then starts on its own line, not after the bar
-    print(f"saved {r.path} with its maps ({r.meta['train_seconds']} s on {r.meta['train_device']})")
+    print(f"saved {r.path} with its analyses: trained in {r.meta['train_seconds']} s on {r.meta['train_device']}, "
+          f"then {r.after_training_s:.1f} s to measure, save and analyse it")
     print(format_metrics(r.metrics))
     return 0
 
@@ -219,11 +221,41 @@ def knob_help() -> str:
     return "a variant's knob as NAME=VALUE (repeat for several). " + " | ".join(lines)
 
 
+def cmd_analyse(a: argparse.Namespace) -> int:
+    """Compute and store what the pages read about models (and about a dataset alone), as the app's analysis
+    worker would: for models imported by hand, or to fill a new server before a class."""
+    from ae.explore.analyses import applies, model_kinds, split
+    from ae.run.analyse import ensure
+    from ae.run.experiment import check_fits
+    from ae.store.checkpoints import load_model
+
+    def report(key: str, fraction: float, text: str) -> None:
+        print(f"  {key}: {text} ({fraction:.0%})", file=sys.stderr)
+
+    for path in a.models:
+        model, meta = load_model(path)
+        data = open_data(a.dataset or meta.get("dataset", {}).get("name", "mnist-5k"), a.label_column)
+        check_fits(model.cfg.input_shape, data.input_shape, data.name)
+        keys = model_kinds(data) if not a.kinds else [k for k in a.kinds if split(k)[0].per_model]
+        ensure(keys, path, data, model, report)
+        print(f"{meta['name']} on {data.name}: {', '.join(keys)} stored")
+    dataset_keys = [k for k in a.kinds if not split(k)[0].per_model] if a.kinds else []
+    if dataset_keys:
+        data = open_data(a.dataset or "mnist-5k", a.label_column)
+        keys = [k for k in dataset_keys if applies(k, data)]
+        ensure(keys, None, data, progress=report)
+        print(f"{data.name}: {', '.join(keys)} stored")
+    return 0
+
+
 def cmd_pretrain(a: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ae.store.zoo import build_zoo
+    from ae.store.zoo import analyse_zoo, build_zoo
 
+    if a.analyses:
+        analyse_zoo(Path(a.out))
+        return 0
     path = build_zoo(Path(a.out), only=a.only or None)
     print(f"wrote {path}")
     return 0
@@ -287,10 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bits", type=int, nargs="+", default=[8, 6, 4], help="bits per code dimension to quantise to")
     c.add_argument("--images", type=int, default=1000, help="how many test images to measure on")
     c.set_defaults(fn=cmd_compress)
+    an = sub.add_parser("analyse", help="compute and store what the pages read about models (codes, maps, errors, "
+                        "noise levels, rate-distortion, probes) or a dataset (one-class models, codecs, baselines)",
+                        formatter_class=fmt)
+    an.add_argument("models", nargs="*", help="the models' .json files")
+    an.add_argument("--dataset", help="default: each model's own dataset (mnist-5k for dataset analyses); "
+                    + data_help)
+    an.add_argument("--label-column", help="the CSV column holding the labels (CSV only)")
+    an.add_argument("--kinds", nargs="*", help="which analyses (default: every per-model one that applies): recon, "
+                    "maps, denoise, compress, probes; of the dataset alone: oneclass-C, codecs, pca-K, raw-probes")
+    an.set_defaults(fn=cmd_analyse)
     pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest", formatter_class=fmt)
     pt.add_argument("--out", default=str(__import__("ae.store.zoo", fromlist=["ZOO_DIR"]).ZOO_DIR),
                     help="the folder the zoo is written to")
     pt.add_argument("--only", nargs="*", help="rebuild only these entries (default: all)")
+    pt.add_argument("--analyses", action="store_true", help="keep the weights; only compute the analyses that ship "
+                    "with them (what the pages read) where they are missing or stale")
     pt.set_defaults(fn=cmd_pretrain)
     ls = sub.add_parser("list", help="list datasets, architectures, variants and their knobs", formatter_class=fmt)
     ls.set_defaults(fn=cmd_list)

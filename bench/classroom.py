@@ -911,6 +911,7 @@ def report_dict(args: Any, pages: list[str], n_slider: int, stats: Stats, wall: 
         "error_samples": stats.error_samples,
         "disconnects": stats.disconnects, "cut_off_sessions": stats.cut_off,
         "page_loads": len(stats.loads), "page_load_p50_ms": percentile(stats.loads, 0.5) * 1000,
+        "page_load_p95_ms": percentile(stats.loads, 0.95) * 1000,
         "page_load_max_ms": max(stats.loads, default=float("nan")) * 1000,
         "server_cpu_cores": cpu[1] / wall if cpu is not None else None,
         "server_cpu_ms_per_rerun": cpu[1] / reruns * 1000 if cpu is not None and reruns else None,

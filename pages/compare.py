@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ae.explore.analysis import choose_images
+from ae.explore.analysis import ReconReport, choose_images
 from ae.registry import variant_title
 from ae.store.checkpoints import CheckpointError
-from ui.cache import catalog, load_model, reconstruct_test_split
+from ui.analysis import need
+from ui.cache import catalog, load_model, reconstruct_images
 from ui.images import show, tile_png
 from ui.plots import metric_bars
 from ui.share import linked
@@ -44,19 +45,22 @@ idx = choose_images(np.zeros(len(data.x_test)), n, "random", seed=int(seed))  # 
 
 rows, grids, captions = [], [], []
 if data.kind == "image":
-    grids.append(tile_png(data.x_test[idx].numpy(), n, 1, 3))
+    grids.append(tile_png(data.test_x(idx).numpy(), n, 1, 3))
     captions.append("originals")
+loaded = {}
 for k in picked:
     e = compatible[k]
     try:
-        m, meta = load_model(e.path, e.stamp)
+        loaded[k] = load_model(e.path, e.stamp)[1]
     except CheckpointError as err:
         st.error(f"{e.name} cannot be loaded: {err}")
-        continue
-    rep = reconstruct_test_split(e.path, e.stamp, data.name)
+reports = need(data, *[("recon", compatible[k].path) for k in loaded])  # each model's errors, computed once
+for k, recon in zip(loaded, reports):
+    e, meta = compatible[k], loaded[k]
+    rep = ReconReport.of(recon.arrays)
     whole = rep.summary()
     if data.kind == "image":
-        grids.append(tile_png(rep.x_hat[idx], n, 1, 3))
+        grids.append(tile_png(reconstruct_images(e.path, e.stamp, data.name, tuple(int(i) for i in idx)), n, 1, 3))
         captions.append(f"{e.name} (MSE on these: {rep.summary(idx)['mse']:.4f})")
     same_data = meta.get("dataset", {}).get("name") == data.name
     rows.append({
@@ -77,7 +81,7 @@ st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_
     "train seconds": st.column_config.NumberColumn(format="%.0f"),
     "parameters": st.column_config.NumberColumn(format="localized"),
 })
-st.caption(f"MSE, PSNR and SSIM computed here on all {len(data.x_test):,} {data.name} test images; ELBO and "
+st.caption(f"MSE, PSNR and SSIM measured once on all {len(data.x_test):,} {data.name} test images; ELBO and "
            "training time as recorded when each model was trained.")
 broken = [r["model"] for r in rows if not np.isfinite(r["test MSE"])]
 if broken:

@@ -3,8 +3,10 @@
 import numpy as np
 import streamlit as st
 
+from ae.explore.analyses import COMPRESS_IMAGES
 from ae.explore.compress import bytes_at_psnr, decoder_bytes, payback_images, raw_bytes
-from ui.cache import compress_side_by_side, load_model, measure_rate_distortion
+from ui.analysis import need
+from ui.cache import compress_side_by_side, load_model, rate_distortion_rows
 from ui.images import show, tile_png
 from ui.plots import rate_distortion_chart
 from ui.share import linked
@@ -13,7 +15,7 @@ from ui.state import current_selection, pick_models
 
 ensure_shell()
 
-MEASURED = 1000
+MEASURED = COMPRESS_IMAGES
 SHOWN = 8
 BUDGETS = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 784]
 
@@ -33,7 +35,9 @@ if not models:
     st.info("Pick at least one model.")
     st.stop()
 
-rows = measure_rate_distortion(models, data.name, MEASURED)
+pca_k = load_model(models[0][1], models[0][2])[0].cfg.latent_dim  # PCA with the first model's code size
+need(data, *[("compress", path) for _, path, _ in models], (f"pca-{pca_k}", None), ("codecs", None))
+rows = rate_distortion_rows(models, data.name, pca_k)
 linked("cp_metric", ["psnr", "ssim"])
 metric = st.segmented_control("Quality", ["psnr", "ssim"], default="psnr", key="cp_metric", required=True,
                               format_func=lambda m: m.upper())
@@ -46,8 +50,8 @@ st.subheader("The same digits at one budget")
 linked("cp_budget", BUDGETS)
 budget = st.select_slider("Bytes per image", BUDGETS, value=16, key="cp_budget")
 indices = tuple(int(i) for i in np.unique(np.linspace(0, len(data.x_test) - 1, SHOWN).astype(int)))  # spread out
-shown = compress_side_by_side(models, data.name, indices, float(budget))
-grids = [tile_png(data.x_test[list(indices)].numpy(), len(indices), 1, 3)]
+shown = compress_side_by_side(models, data.name, pca_k, indices, float(budget))
+grids = [tile_png(data.test_x(list(indices)).numpy(), len(indices), 1, 3)]
 captions = [f"original: {raw} bytes each"]
 for s in shown:
     if s.images is None:

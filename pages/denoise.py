@@ -3,7 +3,10 @@
 import streamlit as st
 
 from ae.data.noise import NOISES
-from ui.cache import denoise_test_images, draw_psnr_chart
+from ae.explore.analyses import DENOISE_IMAGES
+from ae.explore.denoise import LEVEL_STEP, MAX_LEVEL, nearest_level
+from ui.analysis import need, need_some
+from ui.cache import denoise_examples, draw_psnr_chart, noise_scores_at
 from ui.images import show, tile_png
 from ui.share import linked
 from ui.shell import ensure_shell
@@ -13,7 +16,7 @@ ensure_shell()
 
 NOISE_NAMES = {"gaussian": "Gaussian", "salt_pepper": "salt and pepper", "mask": "masking"}
 SHOWN = 10
-MEASURED = 200
+MEASURED = DENOISE_IMAGES
 
 st.title("Denoise")
 sel = current_selection()
@@ -24,6 +27,7 @@ if data.kind != "image":
 st.caption(f"**{entry.name}** rebuilds noisy copies of the first {MEASURED} **{data.name}** test images; the scores "
            "compare both the noisy input and the model's output with the clean original. The denoising AE was "
            "trained on Gaussian noise at sigma 0.3; the others never saw noise.")
+need(data, ("denoise", entry.path))  # every noise type and level, measured once
 
 
 @st.fragment
@@ -34,27 +38,32 @@ def results() -> None:
     kind = c1.segmented_control("Noise", NOISES, format_func=NOISE_NAMES.get, default="gaussian", key="dn_noise",
                                 required=True)
     label = "sigma" if kind == "gaussian" else "fraction of pixels hit"
-    linked("dn_level", lo=0.0, hi=1.0 if kind != "gaussian" else 0.8, kind=float)
-    level = c2.slider(f"Level ({label})", 0.0, 1.0 if kind != "gaussian" else 0.8, 0.3, 0.05, key="dn_level")
+    top = MAX_LEVEL[kind]
+    linked("dn_level", lo=0.0, hi=top, kind=float)
+    level = nearest_level(kind, c2.slider(f"Level ({label})", 0.0, top, 0.3, LEVEL_STEP, key="dn_level"))
 
-    r = denoise_test_images(entry.path, entry.stamp, data.name, kind, float(level), MEASURED)
+    scores = noise_scores_at(entry.path, data.name, kind, level)
     m1, m2, m3 = st.columns(3)
-    m1.metric("PSNR noisy → denoised", f"{r.psnr_denoised:.2f} dB", f"{r.psnr_denoised - r.psnr_noisy:+.2f} dB",
-              help=f"noisy input: {r.psnr_noisy:.2f} dB; mean over {MEASURED} images")
-    m2.metric("SSIM noisy → denoised", f"{r.ssim_denoised:.3f}", f"{r.ssim_denoised - r.ssim_noisy:+.3f}",
-              help=f"noisy input: {r.ssim_noisy:.3f}")
-    m3.metric("Noisy input PSNR", f"{r.psnr_noisy:.2f} dB")
-    clean = data.x_test[:SHOWN].numpy()
-    show([tile_png(clean, SHOWN, 1, 3), tile_png(r.noisy[:SHOWN], SHOWN, 1, 3),
-          tile_png(r.denoised[:SHOWN], SHOWN, 1, 3)],
+    m1.metric("PSNR noisy → denoised", f"{scores.psnr_denoised:.2f} dB",
+              f"{scores.psnr_denoised - scores.psnr_noisy:+.2f} dB",
+              help=f"noisy input: {scores.psnr_noisy:.2f} dB; mean over {MEASURED} images")
+    m2.metric("SSIM noisy → denoised", f"{scores.ssim_denoised:.3f}",
+              f"{scores.ssim_denoised - scores.ssim_noisy:+.3f}", help=f"noisy input: {scores.ssim_noisy:.3f}")
+    m3.metric("Noisy input PSNR", f"{scores.psnr_noisy:.2f} dB")
+    noisy, denoised = denoise_examples(entry.path, entry.stamp, data.name, kind, level, MEASURED, SHOWN)
+    show([tile_png(data.test_x(slice(0, SHOWN)).numpy(), SHOWN, 1, 3), tile_png(noisy, SHOWN, 1, 3),
+          tile_png(denoised, SHOWN, 1, 3)],
          ["clean", f"noisy ({NOISE_NAMES[kind]}, {level:.2f})", f"denoised by {entry.name}"], "stretch")
 
     st.divider()
     st.subheader("PSNR against noise level")
     usable = pick_models(data, ("pretrained/conv-dae-16", "pretrained/conv-ae-16"), "dn_models")
-    fig = draw_psnr_chart(usable, data.name, kind, float(level), label, MEASURED)
-    st.plotly_chart(fig, key="dn_chart")
-    st.caption(f"Each curve is computed once per model and noise type on {MEASURED} test images, then cached.")
+    have = need_some(data, *[("denoise", path) for _, path, _ in usable])
+    ready = tuple(m for m, a in zip(usable, have) if a is not None)
+    if ready:
+        st.plotly_chart(draw_psnr_chart(ready, data.name, kind, float(level), label), key="dn_chart")
+    st.caption(f"Each curve is measured once per model on the first {MEASURED} test images, at every level in steps "
+               f"of {LEVEL_STEP}, by the analysis worker, and kept for everyone.")
 
 
 results()

@@ -6,7 +6,8 @@ import streamlit as st
 from ae.data.imageio import prepare_drawing
 from ae.explore.drawing import majority, place_on_map
 from ae.explore.embed import MIN_MAP_POINTS
-from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, encode_test_split, read_drawing_on
+from ui.analysis import need
+from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, read_drawing_on, test_codes
 from ui.canvas import draw_canvas
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
@@ -35,6 +36,8 @@ with left:
     rgba = draw_canvas(width, key="dr_canvas")
     st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and clears.")
 x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's images
+with right:
+    need(data, ("recon", entry.path), ("maps", entry.path))  # the test split's errors and codes, computed once
 if x is None:
     right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
                f"As you draw, {entry.name}'s reconstruction, its error, where it lands on the latent map and the "
@@ -57,7 +60,7 @@ with right:
                   else "within the range of ordinary test images."))
     st.markdown(f"**Its {len(report.nearest)} nearest test codes**")
     near_caps = [f"#{k} · {names[labels[k]]}" if labels is not None else f"#{k}" for k in report.nearest]
-    show([png(data.x_test[k].numpy(), 2) for k in report.nearest], near_caps, 46)
+    show([png(data.test_x(k).numpy(), 2) for k in report.nearest], near_caps, 46)
     if labels is not None:
         top, votes = majority(labels[report.nearest])
         st.caption(f"Most of them are **{names[top]}**s ({votes} of {len(report.nearest)}): the model files your "
@@ -73,7 +76,7 @@ else:
     method_name = st.segmented_control("Map", options, default="Raw latent dims" if latent == 2 else "PCA",
                                        key="dr_method", required=True)
     method = MAP_METHODS[method_name]
-    plane, coords, _ = map_of_test_split(sel, method, method_name)
+    plane, coords, _ = map_of_test_split(sel, method)
     point, exact = place_on_map(report, coords, plane)
     axes = AXES.get(method, ("z[0]", "z[1]"))
     st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
@@ -92,7 +95,7 @@ if model.variational:
         st.info(f"The test split has no {target_class}.")
         st.stop()
     target = int(pool[0])
-    codes = encode_test_split(entry.path, entry.stamp, data.name)
+    codes = test_codes(entry.path, data.name)
     strip = drawing_path(entry.path, entry.stamp, report.code, codes[target])
     show(tile_png(strip, nrow=len(strip), pad=1, scale=3), f"decoded along the straight line from your drawing's "
          f"code to test image #{target}'s", "stretch")

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from ae.errors import InputError
-from ae.explore.features import LABELS_PER_CLASS, PROBES, summary
+from ae.explore.features import LABELS_PER_CLASS, MAX_PROBE_TRAIN, PROBES, confusion_of, summary
 from ae.store.export import codes_csv
-from ui.cache import extract_features, probe_confusion, score_probes
+from ui.analysis import need
+from ui.cache import load_model, probe_matrices, probe_table, test_features
 from ui.plots import confusion_chart, probe_chart
 from ui.share import linked
 from ui.shell import ensure_shell
@@ -30,11 +30,17 @@ if not models:
             "one on the Train page if there are none.")
     st.stop()
 
-try:
-    table = summary(score_probes(models, data.name))
-except InputError as e:
-    st.info(f"**Nothing to score:** {e}.")
+if len(data.y_train.unique()) < 2:
+    st.info(f"**Nothing to score:** {data.name}'s train split holds one class only; a probe needs two or more to tell "
+            "apart.")
     st.stop()
+pca_k = load_model(models[0][1], models[0][2])[0].cfg.latent_dim  # PCA with as many dimensions as the first code
+need(data, *[("probes", path) for _, path, _ in models], (f"pca-{pca_k}", None), ("raw-probes", None))
+table = summary(probe_table(models, data.name, pca_k))
+if len(data.x_train) > MAX_PROBE_TRAIN:
+    st.caption(f"'All labels' means a seeded {MAX_PROBE_TRAIN:,} of the {len(data.x_train):,} training samples (a "
+               "probe's accuracy barely moves beyond that, and the fits stay seconds); every score is on all "
+               f"{len(data.x_test):,} test samples.")
 linked("ft_probe", PROBES)
 probe = st.segmented_control("Probe", PROBES, default="logistic", key="ft_probe", required=True)
 st.plotly_chart(probe_chart(table, probe), key="ft_chart")
@@ -44,15 +50,15 @@ st.dataframe(best[["features", "mean"]].rename(columns={"mean": "accuracy, all l
 
 st.subheader("Where it goes wrong")
 c1, c2 = st.columns(2)
-names = list(extract_features(models, data.name))
-features = c1.selectbox("Features", names, key="ft_features")
+matrices = probe_matrices(models, data.name, pca_k)
+features = c1.selectbox("Features", list(matrices), key="ft_features")
 linked("ft_labels", LABELS_PER_CLASS)
 per_class = c2.select_slider("Labels per class", LABELS_PER_CLASS, value=None, key="ft_labels",
                              format_func=lambda k: "all" if k is None else str(k))
-matrix = probe_confusion(models, data.name, features, probe, per_class)
-st.plotly_chart(confusion_chart(matrix, data.class_names), key="ft_confusion")
+st.plotly_chart(confusion_chart(confusion_of(matrices[features], probe, per_class), data.class_names),
+                key="ft_confusion")
+st.caption("The confusion matrix of the first of the three seeds.")
 
-train, test = extract_features(models, data.name)[features]
 st.download_button(f"Download the {features} features of the test split (.csv)",
-                   lambda: codes_csv(test, None, data.y_test.numpy(), data.class_names), f"{features}-features.csv",
-                   "text/csv", key="ft_csv")
+                   lambda: codes_csv(test_features(models, data.name, pca_k, features), None, data.y_test.numpy(),
+                                     data.class_names), f"{features}-features.csv", "text/csv", key="ft_csv")

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from ae.explore.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
-from ui.cache import decode, encode_test_split, reconstruct_images, sample_prior_grid
+from ui.analysis import need
+from ui.cache import decode, reconstruct_images, sample_prior_grid, test_codes
 from ui.images import big, png, show, tile_png
 from ui.share import linked
 from ui.shell import ensure_shell
@@ -18,7 +19,8 @@ data, entry, model = sel.data, sel.entry, sel.model
 if data.kind != "image":
     st.info("Generation draws images; this dataset is tabular.")
     st.stop()
-z_all = encode_test_split(entry.path, entry.stamp, data.name)
+need(data, ("maps", entry.path))
+z_all = test_codes(entry.path, data.name)
 latent = model.cfg.latent_dim
 low, high = latent_ranges(model, z_all)
 labels = data.y_test.numpy() if data.y_test is not None else None
@@ -93,11 +95,11 @@ def path_tab() -> None:
     err_a, err_b = errors_to(reconstruct_images(entry.path, entry.stamp, data.name, (a, b)), img_t)
     i1, i2, i3 = st.columns(3)
     with i1:
-        big(data.x_test[a].numpy(), f"A: {name_of(a)}")
+        big(data.test_x(a).numpy(), f"A: {name_of(a)}")
     with i2:
         big(img_t, f"decoded at t = {t:.2f}")
     with i3:
-        big(data.x_test[b].numpy(), f"B: {name_of(b)}")
+        big(data.test_x(b).numpy(), f"B: {name_of(b)}")
     st.caption(f"MSE to A's reconstruction {err_a:.4f} · to B's reconstruction {err_b:.4f}")
     path = interpolate(za, zb, np.linspace(0, 1, 11), mode)
     strip = decode(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in path))
@@ -114,7 +116,7 @@ def walk_tab() -> None:
     w1, w2 = st.columns([1, 3])
     start = int(w1.number_input("Start from image", 0, n_test - 1, 0, key="gen_start"))
     with w1:
-        big(data.x_test[start].numpy(), f"{name_of(start)}")
+        big(data.test_x(start).numpy(), f"{name_of(start)}")
     shown_dims = min(latent, 10)
     z_edit = z_all[start].copy()
     with w2:

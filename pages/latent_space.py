@@ -5,15 +5,16 @@ import streamlit as st
 
 from ae.explore.analysis import recon_table
 from ae.store.export import codes_csv
+from ui.analysis import need
 from ui.cache import (
     AXES,
     MAP_METHODS,
     decode_grid,
     decode_probe,
     draw_map,
-    encode_test_split,
     learning_film,
-    reconstruct_test_split,
+    reconstruct_images,
+    test_codes,
 )
 from ui.images import big, pairs, png, show
 from ui.share import linked
@@ -26,7 +27,8 @@ st.title("Latent space")
 sel = current_selection()
 data, entry, model = sel.data, sel.entry, sel.model
 latent = model.cfg.latent_dim
-z = encode_test_split(entry.path, entry.stamp, data.name)
+need(data, ("maps", entry.path))
+z = test_codes(entry.path, data.name)
 st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{data.name}** into {latent} numbers. "
            "The map places similar codes near each other; colours are the true classes, which the model never saw.")
 
@@ -51,12 +53,13 @@ linked("map_thumbs", kind=bool)
 thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
                       help="draw 120 of the test images at their points, in their class colour")
 
-the_plane, coords, origin = map_of_test_split(sel, method, method_name, i, j)
+the_plane, coords, origin = map_of_test_split(sel, method, i, j)
 axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
 labels = data.y_test.numpy() if data.y_test is not None else None
 fig = draw_map(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)
 event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
-st.caption(f"Map {origin}. Drag a lasso (or pick the box tool) to select points; click one point to see its image.")
+st.caption(f"The map: {origin}. Drag a lasso (or pick the box tool) to select points; click one point to see its "
+           "image.")
 
 picked = sorted({int(p["customdata"]) for p in (event.selection.points if event else [])
                  if p.get("customdata") is not None})
@@ -65,13 +68,13 @@ if picked:
     if labels is not None:
         counts = np.bincount(labels[picked], minlength=len(data.class_names))
         st.caption("By class: " + ", ".join(f"{data.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
-    report = reconstruct_test_split(entry.path, entry.stamp, data.name)
     shown = picked[:48]
+    x_hat = reconstruct_images(entry.path, entry.stamp, data.name, tuple(shown))
     if data.kind == "image":
         caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") for k in shown]
-        pairs(data.x_test[shown].numpy(), report.x_hat[shown], caps)
+        pairs(data.test_x(shown).numpy(), x_hat, caps)
     else:
-        st.dataframe(recon_table(data, report, np.array(shown)), key="map_selected_table")
+        st.dataframe(recon_table(data, np.array(shown), x_hat), key="map_selected_table")
     if len(picked) > 48:
         st.caption(f"Showing the first 48 of {len(picked)}.")
 

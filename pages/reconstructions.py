@@ -5,11 +5,12 @@ import streamlit as st
 
 from ae.data.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ae.errors import InputError
-from ae.explore.analysis import ORDERS, choose_images, recon_table
+from ae.explore.analysis import ORDERS, ReconReport, choose_images, recon_table
 from ae.explore.imagegrid import tile
 from ae.explore.metrics import mse_per_sample, psnr_per_sample, reconstruct
 from ae.store.export import png_bytes
-from ui.cache import reconstruct_test_split
+from ui.analysis import need
+from ui.cache import reconstruct_images
 from ui.images import big, pairs
 from ui.share import linked
 from ui.shell import ensure_shell
@@ -23,7 +24,8 @@ data = sel.data
 st.caption(f"**{sel.entry.name}** on the **{data.name}** test split ({len(data.x_test):,} images). "
            "Each pair: the original on top, the model's reconstruction below, and that image's error.")
 
-report = reconstruct_test_split(sel.entry.path, sel.entry.stamp, data.name)
+(recon,) = need(data, ("recon", sel.entry.path))
+report = ReconReport.of(recon.arrays)
 whole = report.summary()
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Test MSE", f"{whole['mse']:.4f}", help="mean squared error per pixel (per feature for tables), whole "
@@ -56,13 +58,14 @@ captions = [
     f"#{i}" + (f" · {data.class_names[labels[i]]}" if labels is not None else "") + f" · MSE {report.mse[i]:.4f}"
     for i in idx
 ]
+x_hat = reconstruct_images(sel.entry.path, sel.entry.stamp, data.name, tuple(int(i) for i in idx))
 if data.kind == "image":
-    pairs(data.x_test[idx].numpy(), report.x_hat[idx], captions)
-    st.download_button("Download these pairs (PNG)", lambda: png_bytes(tile(np.concatenate(
-                       [data.x_test[idx].numpy(), report.x_hat[idx]]), nrow=max(len(idx), 1), pad=1, scale=2)),
-                       "reconstructions.png", "image/png", key="rec_png")
+    originals = data.test_x(idx).numpy()
+    pairs(originals, x_hat, captions)
+    st.download_button("Download these pairs (PNG)", lambda: png_bytes(tile(np.concatenate([originals, x_hat]),
+                       nrow=max(len(idx), 1), pad=1, scale=2)), "reconstructions.png", "image/png", key="rec_png")
 else:
-    st.dataframe(recon_table(data, report, idx), key="rec_table")
+    st.dataframe(recon_table(data, idx, x_hat), key="rec_table")
     st.caption("Each row: a test sample's standardized features, its reconstruction (→), and its MSE.")
     st.stop()
 

@@ -16,7 +16,8 @@ from ae.registry import variant_title, variants
 from ae.run.experiment import model_config_for
 from ae.store.catalog import user_models_dir
 from ae.store.export import codes_csv, import_model_zip, model_zip
-from ui.cache import catalog, encode_test_split, job_queue, open_dataset
+from ui.analysis import need_some
+from ui.cache import catalog, job_queue, open_dataset, test_codes
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.plots import history_lines, latent_scatter, loss_chart
@@ -230,10 +231,10 @@ with tab_data:
             st.success(f"**{Path(up.name).stem}**: {len(ds.x_train):,} train / {len(ds.x_test):,} test samples of "
                        f"shape {list(ds.input_shape)}, {len(ds.class_names) or 'no'} classes.")
             if ds.kind == "image":
-                show(tile_png(ds.x_train[:32].numpy(), nrow=16, pad=1, scale=2), caption="the first 32 training "
-                     "images", width="stretch")
+                show(tile_png(ds.train_x(slice(0, 32)).numpy(), nrow=16, pad=1, scale=2), caption="the first 32 "
+                     "training images", width="stretch")
             else:
-                frame = pd.DataFrame(ds.x_train[:200].numpy(), columns=ds.feature_names)
+                frame = pd.DataFrame(ds.train_x(slice(0, 200)).numpy(), columns=ds.feature_names)
                 st.dataframe(frame.head(10), key="data_head")
                 st.dataframe(frame.describe().T, key="data_stats")
                 st.caption("Values after standardizing with the train split's mean and std.")
@@ -249,16 +250,17 @@ with tab_io:
     st.markdown(f"**{sel.entry.name}** (the sidebar's model)")
     st.download_button("Download the model (.zip: safetensors + JSON)", lambda: model_zip(sel.entry.path),
                        f"{sel.entry.name}.zip", "application/zip", key="io_model_zip")
-    z = encode_test_split(sel.entry.path, sel.entry.stamp, data.name)
-    try:
-        _, coords = pca_plane(z)
-    except InputError:  # too few test samples for a map: the codes alone
-        coords = None
-    labels = data.y_test.numpy() if data.y_test is not None else None
-    st.download_button(f"Download the latent codes{' and PCA map' if coords is not None else ''} of the {data.name} "
-                       "test split (.csv)",
-                       lambda: codes_csv(z, coords, labels, data.class_names, "pca"),
-                       f"{sel.entry.name}-{data.name}-codes.csv", "text/csv", key="io_codes_csv")
+    if need_some(data, ("maps", sel.entry.path))[0] is not None:
+        z = test_codes(sel.entry.path, data.name)
+        try:
+            _, coords = pca_plane(z)
+        except InputError:  # too few test samples for a map: the codes alone
+            coords = None
+        labels = data.y_test.numpy() if data.y_test is not None else None
+        st.download_button(f"Download the latent codes{' and PCA map' if coords is not None else ''} of the "
+                           f"{data.name} test split (.csv)",
+                           lambda: codes_csv(z, coords, labels, data.class_names, "pca"),
+                           f"{sel.entry.name}-{data.name}-codes.csv", "text/csv", key="io_codes_csv")
     st.divider()
     zip_up = st.file_uploader("Import a model exported from Latent Lab (.zip)", type=["zip"], key="io_model_upload")
     if zip_up is not None:

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ae.run.cluster import analysis_threads, worker_command
+
 ROOT = Path(__file__).resolve().parents[1]
 # The app reads these (ae.store.catalog.MODELS_ENV and the job queue); not imported, since importing ae loads torch.
 SCHEDULER_ENV = "LATENT_LAB_SCHEDULER"
@@ -99,17 +101,15 @@ def scheduler_child(port: int) -> Child:
 
 
 def worker_child(index: int, scheduler: str, threads: int, gpu: str | None = None) -> Child:
-    """Dask worker `index` (1-based): one thread and resource train=1, so it runs one training at a time. Tasks
-    import `ae`, hence the repo root on PYTHONPATH (and as cwd, see start)."""
-    argv = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler, "--name", f"worker{index}",
-            "--nthreads", "1", "--nworkers", "1", "--resources", "train=1", "--host", "127.0.0.1",
-            "--no-dashboard", "--death-timeout", "60"]
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {"PYTHONPATH": path, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-           "LATENT_LAB_TORCH_THREADS": str(threads)}
-    if gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = gpu
+    """Dask worker `index` (1-based): one thread and resource train=1, so it runs one training at a time."""
+    argv, env = worker_command([scheduler], f"worker{index}", "train", threads, gpu)
     return Child(f"worker{index}", argv, env)
+
+
+def analysis_child(scheduler: str) -> Child:
+    """The analysis worker (resource analysis=1): computes what pages read, never behind a training."""
+    argv, env = worker_command([scheduler], "analysis", "analysis", analysis_threads())
+    return Child("analysis", argv, env)
 
 
 def app_child(index: int, port: int, scheduler: str, models: Path, threads: int) -> Child:
@@ -391,7 +391,7 @@ def make_plan(a: argparse.Namespace, cores: int, gpus: list[str]) -> Plan:
         why += f"; {threads} torch thread(s) each" + ("" if gpus else " on the CPU")
         sched = [scheduler_child(a.scheduler_port)]
         workers = [worker_child(i, scheduler, threads, gpus[(i - 1) % len(gpus)] if gpus else None)
-                   for i in range(1, n + 1)]
+                   for i in range(1, n + 1)] + [analysis_child(scheduler)]
     app_threads = max(1, cores // a.apps)
     apps = [app_child(i, port, scheduler, a.models.resolve(), app_threads) for i, port in enumerate(app_ports, 1)]
     return Plan(scheduler, sched, workers, apps, app_ports, why, render_haproxy_cfg(a.host, a.port, app_ports,

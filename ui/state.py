@@ -136,20 +136,17 @@ def pick_models(data: Dataset, defaults: tuple[str, ...], key: str) -> tuple[tup
                  if loads(compatible[k].path, compatible[k].stamp))
 
 
-def map_of_test_split(sel: Selection, method: str, title: str, i: int = 0, j: int = 1):
-    """(plane or None, [N, 2] map of the test codes, where the map came from) for the Latent space and Draw pages.
-    PCA and raw dims come with their plane (decodable, exact for new codes); UMAP and t-SNE are loaded or computed
-    once with a spinner. A split too small for a map gets a message and the page stops."""
-    from ui.cache import fit_plane, map_test_codes
+def map_of_test_split(sel: Selection, method: str, i: int = 0, j: int = 1):
+    """(plane or None, [N, 2] map of the test codes, where the map came from) for the Latent space and Draw pages,
+    from the stored maps analysis (the page has `need`ed it). PCA and raw dims come with their plane (decodable,
+    exact for new codes). A split too small for a map gets a message and the page stops."""
+    from ui.cache import fit_plane, map_coords, map_origin
 
     entry, data = sel.entry, sel.data
     try:
-        if method in ("pca", "raw"):
-            plane, coords = fit_plane(entry.path, entry.stamp, data.name, method, i, j)
-            return plane, coords, "computed from the codes (instant)"
-        with st.spinner(f"Computing the {title} map of {len(data.x_test):,} codes (a few seconds, once)…"):
-            coords, origin = map_test_codes(entry.path, entry.stamp, data.name, method)
-        return None, coords, origin
-    except InputError as e:
-        st.info(f"**No map for {data.name}:** {e}.")
+        plane = fit_plane(entry.path, entry.stamp, data.name, method, i, j)[0] if method in ("pca", "raw") else None
+        coords = map_coords(entry.path, entry.stamp, data.name, method, i, j)
+    except (InputError, KeyError):  # KeyError: the stored maps have no UMAP or t-SNE (under 3 samples)
+        st.info(f"**No map for {data.name}:** its test split has {len(data.x_test)} samples; a map needs at least 3.")
         st.stop()
+    return plane, coords, map_origin(entry.path, data.name, method)

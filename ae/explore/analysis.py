@@ -1,5 +1,7 @@
-"""Per-image reconstruction reports and the choice of which images to show: what the Reconstructions and Latent
-space pages display, computed here so the pages hold no model maths."""
+"""Per-image reconstruction reports and the choice of which images to show: what the Reconstructions, Compare and
+Anomalies pages display, computed here so the pages hold no model maths. The per-image errors of a whole split are
+an analysis (`ae.explore.analyses`, kind "recon"), computed once; the few images a page shows are reconstructed when
+shown."""
 
 from __future__ import annotations
 
@@ -8,20 +10,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ae.explore.metrics import mse_per_sample, psnr_per_sample, reconstruct, ssim_per_sample
-from ae.models.base import Autoencoder
-
 ORDERS = ("random", "best", "worst")
 
 
 @dataclass
 class ReconReport:
-    """x_hat: [N, *input_shape] float32; mse, psnr, ssim: [N] (psnr/ssim are None for tabular data)."""
+    """mse, psnr, ssim: [N] per test sample (psnr/ssim are None for tabular data)."""
 
-    x_hat: np.ndarray
     mse: np.ndarray
     psnr: np.ndarray | None
     ssim: np.ndarray | None
+
+    @classmethod
+    def of(cls, arrays: dict[str, np.ndarray]) -> ReconReport:
+        """From the stored "recon" analysis' arrays."""
+        return cls(arrays["mse"], arrays.get("psnr"), arrays.get("ssim"))
 
     def summary(self, idx: np.ndarray | None = None) -> dict[str, float]:
         sel = slice(None) if idx is None else idx
@@ -31,18 +34,6 @@ class ReconReport:
         if self.ssim is not None:
             out["ssim"] = float(self.ssim[sel].mean())
         return out
-
-
-def reconstruction_report(model: Autoencoder, x: torch.Tensor) -> ReconReport:
-    x = x.float()
-    x_hat = reconstruct(model, x)
-    image = x.ndim == 4
-    return ReconReport(
-        x_hat=x_hat.numpy(),
-        mse=mse_per_sample(x, x_hat).numpy(),
-        psnr=psnr_per_sample(x, x_hat).numpy() if image else None,
-        ssim=ssim_per_sample(x, x_hat).numpy() if image and min(x.shape[-2:]) >= 3 else None,
-    )
 
 
 def choose_images(
@@ -63,16 +54,18 @@ def choose_images(
     return (ranked[:n] if order == "best" else ranked[::-1][:n]).copy()  # a copy: torch rejects negative strides
 
 
-def recon_table(data, report: ReconReport, idx: np.ndarray, max_features: int = 8):
-    """Tabular data: a DataFrame with each chosen row's first features, their reconstructions and the row MSE."""
+def recon_table(data, idx: np.ndarray, x_hat: np.ndarray, max_features: int = 8):
+    """Tabular data: a DataFrame with each chosen row's first features, their reconstructions x_hat [len(idx), D]
+    and the row's MSE."""
     import pandas as pd
 
     names = (data.feature_names or [f"x{k}" for k in range(data.x_test.shape[1])])[:max_features]
     out = pd.DataFrame({"index": idx})
     if data.y_test is not None:
         out["label"] = [data.class_names[data.y_test[i]] for i in idx]
+    rows = data.test_x(torch.as_tensor(idx)).numpy()
     for k, n in enumerate(names):
-        out[n] = data.x_test[idx, k].numpy()
-        out[f"{n} →"] = report.x_hat[idx, k]
-    out["MSE"] = report.mse[idx]
+        out[n] = rows[:, k]
+        out[f"{n} →"] = x_hat[:, k]
+    out["MSE"] = ((data.test_x(torch.as_tensor(idx)).numpy() - x_hat) ** 2).mean(1)
     return out

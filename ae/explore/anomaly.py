@@ -14,18 +14,20 @@ import torch
 from ae.config import ModelConfig, TrainConfig
 from ae.data.sources import Dataset
 from ae.errors import InputError
-from ae.explore.metrics import mse_per_sample, reconstruct
 from ae.models.base import Autoencoder
 from ae.registry import build_model
 from ae.run.train import fit
 
 MIN_NORMAL = 10  # training samples of the normal class
+OTHER_DATASET = {"fashion-mnist": "mnist"}  # images from elsewhere scored beside the test split (else fashion-mnist)
 DEEP_SVDD_MNIST = [98.0, 99.7, 91.7, 91.9, 94.9, 88.5, 98.3, 94.6, 93.9, 96.5]  # one-class AUROC %, digits 0-9
 
 
 def scores(model: Autoencoder, x: torch.Tensor) -> np.ndarray:
-    """Anomaly score per image: its reconstruction MSE ([N])."""
-    return mse_per_sample(x.float(), reconstruct(model, x.float())).numpy()
+    """Anomaly score per image (x as stored: uint8 pixels or floats): its reconstruction MSE ([N])."""
+    from ae.explore.metrics import errors_per_sample
+
+    return errors_per_sample(model, x)["mse"]
 
 
 def flagged(errors: np.ndarray, percentile: float) -> tuple[float, np.ndarray]:
@@ -49,19 +51,27 @@ class OneClass:
     train_seconds: float
 
 
-def train_one_class(data: Dataset, normal: int, epochs: int = 30, seed: int = 0, device: str = "auto") -> Autoencoder:
-    """A small conv autoencoder fitted on the train images of class `normal` only."""
+def one_class_config(data: Dataset) -> ModelConfig:
+    """The small model every one-class detector is: conv for images of 8x8 and more, else dense."""
+    arch = "conv" if data.kind == "image" and min(data.input_shape[1:]) >= 8 else "dense"
+    return ModelConfig(arch=arch, variant="vanilla", input_shape=data.input_shape, latent_dim=8, hidden=(128,),
+                       channels=(16, 32), recon_loss="bce" if data.kind == "image" else "mse")
+
+
+def train_one_class(data: Dataset, normal: int, epochs: int = 30, seed: int = 0, device: str = "auto",
+                    limit: int | None = None) -> Autoencoder:
+    """A small conv autoencoder fitted on the train images of class `normal` only (at most `limit` of them, a
+    seeded draw)."""
     if data.y_train is None:
         raise InputError(f"{data.name} has no labels, so no class can be chosen as normal")
     x = data.x_train[data.y_train == normal]
+    if limit is not None and len(x) > limit:
+        x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:limit].sort().values]
     if len(x) < MIN_NORMAL:
         name = data.class_names[normal] if normal < len(data.class_names) else normal
         raise InputError(f"class {name} has only {len(x)} training samples; at least {MIN_NORMAL} are needed to "
                          "learn what normal looks like")
-    arch = "conv" if data.kind == "image" and min(data.input_shape[1:]) >= 8 else "dense"
-    cfg = ModelConfig(arch=arch, variant="vanilla", input_shape=data.input_shape, latent_dim=8, hidden=(128,),
-                      channels=(16, 32), recon_loss="bce" if data.kind == "image" else "mse")
-    model = build_model(cfg, seed=seed)
+    model = build_model(one_class_config(data), seed=seed)
     fit(model, x, TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed, device=device))
     return model
 
@@ -80,3 +90,15 @@ def evaluate_one_class(model: Autoencoder, data: Dataset, normal: int, train_sec
 def noise_images(n: int, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
     """Uniform noise images: inputs from nowhere near the data, which any sensible score must flag."""
     return torch.rand((n, *shape), generator=torch.Generator().manual_seed(seed))
+
+
+def rebuild_one_class(analysis) -> Autoencoder:
+    """The one-class model stored in a "oneclass-C" analysis (its config and weights), in eval mode: what scores a
+    picture someone brings. The analysis is ours (written by the analysis worker), never a user's file."""
+    from ae.config import from_dict
+
+    model = build_model(from_dict(ModelConfig, analysis.info["model"]), seed=None)
+    state = {k.removeprefix("weights."): torch.from_numpy(v.astype(np.float32)) for k, v in analysis.arrays.items()
+             if k.startswith("weights.")}
+    model.load_state_dict(state, strict=True)
+    return model.eval()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,14 @@ class Quantiser:
 
     @classmethod
     def fit(cls, codes: np.ndarray, bits: int) -> Quantiser:
+        return cls.over(codes.min(0), codes.max(0), bits)
+
+    @classmethod
+    def over(cls, lo: np.ndarray, hi: np.ndarray, bits: int) -> Quantiser:
+        """Over a range measured once (the train codes' min and max, stored with the model's analysis)."""
         if not 1 <= bits <= 16:
             raise ValueError(f"bits must be between 1 and 16, got {bits}")
-        lo, hi = codes.min(0).astype(np.float64), codes.max(0).astype(np.float64)
+        lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
         return cls(lo, np.where(hi > lo, hi, lo + 1e-6), bits)
 
     @property
@@ -107,7 +113,7 @@ def code_rows(name: str, train_codes: np.ndarray, test_codes: np.ndarray, decode
 def model_rows(name: str, model: Autoencoder, data: Dataset, n: int | None = None,
                bits: tuple[int, ...] = BITS) -> list[dict]:
     """Rows for a model's code on the first n test images (all by default)."""
-    x = data.x_test[:n].float()
+    x = data.test_x(slice(0, n))
     return code_rows(name, encode(model, data.x_train).numpy(), encode(model, x).numpy(),
                      lambda z: decode_codes(model, z), x, bits)
 
@@ -116,14 +122,15 @@ def pca_rows(data: Dataset, components: int, n: int | None = None, bits: tuple[i
     """Rows for PCA with `components` coefficients, quantised like a code (its basis, like a decoder, is apart)."""
     from sklearn.decomposition import PCA
 
-    x = data.x_test[:n].float()
+    x = data.test_x(slice(0, n))
     shape = tuple(x.shape[1:])
-    pca = PCA(n_components=components, random_state=0).fit(data.x_train.flatten(1).numpy())
+    flat_train = data.train_x().flatten(1).numpy()
+    pca = PCA(n_components=components, random_state=0).fit(flat_train)
 
     def decode(z: np.ndarray) -> np.ndarray:
         return pca.inverse_transform(z).reshape(-1, *shape).astype(np.float32)
 
-    return code_rows(f"PCA {components}", pca.transform(data.x_train.flatten(1).numpy()),
+    return code_rows(f"PCA {components}", pca.transform(flat_train),
                      pca.transform(x.flatten(1).numpy()), decode, x, bits)
 
 
@@ -147,7 +154,7 @@ def codec_round_trip(picture: np.ndarray, fmt: str, q: int) -> tuple[int, np.nda
 
 def codec_rows(data: Dataset, n: int | None = None, qualities: tuple[int, ...] = QUALITIES) -> list[dict]:
     """Rows for JPEG and WebP at each quality: mean file bytes per image, PSNR and SSIM of the decoded pictures."""
-    x = data.x_test[:n].float()
+    x = data.test_x(slice(0, n))
     pictures = to_pixels(x)
     rows = []
     for fmt in ("JPEG", "WEBP"):
@@ -229,18 +236,46 @@ class Shown:
     psnr: float
 
 
-def code_at_budget(label: str, train_codes: np.ndarray, codes: np.ndarray, decode, x: torch.Tensor,
-                   budget: float) -> Shown:
+@dataclass(frozen=True)
+class Coder:
+    """What turns images into a code and back for the budget view: a model's encoder and decoder, or PCA's basis,
+    with the range its train codes span (for quantising)."""
+
+    label: str
+    encode: Callable[[torch.Tensor], np.ndarray]  # [K, C, H, W] floats -> [K, D]
+    decode: Callable[[np.ndarray], np.ndarray]  # [K, D] -> [K, C, H, W]
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def model_coder(label: str, model: Autoencoder, lo: np.ndarray, hi: np.ndarray) -> Coder:
+    return Coder(label, lambda x: encode(model, x).numpy(), lambda z: decode_codes(model, z), lo, hi)
+
+
+def pca_coder(label: str, mean: np.ndarray, components: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> Coder:
+    """PCA as a coder from its stored basis: z = (x - mean) @ components.T, x = z @ components + mean."""
+    def enc(x: torch.Tensor) -> np.ndarray:
+        return (x.flatten(1).numpy() - mean) @ components.T
+
+    def dec(z: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        return (np.asarray(z, dtype=np.float32) @ components + mean).astype(np.float32)
+
+    return Coder(label, enc, dec, lo, hi)
+
+
+def code_at_budget(coder: Coder, x: torch.Tensor, budget: float) -> Shown:
     """The finest quantisation (float32, then 8, 6, 4, 2 bits) whose packed code fits `budget` bytes."""
+    codes = coder.encode(x)
     dims = codes.shape[1]
     for bits in (32, 8, 6, 4, 2):
         if packed_bytes(dims, bits) <= budget:
-            z = codes if bits == 32 else Quantiser.fit(train_codes, bits).round_trip(codes)
-            images = np.clip(decode(z), 0, 1)
+            z = codes if bits == 32 else Quantiser.over(coder.lo, coder.hi, bits).round_trip(codes)
+            images = np.clip(coder.decode(z), 0, 1).reshape(x.shape).astype(np.float32)
             psnr, _ = quality(x, torch.from_numpy(images))
-            return Shown(f"{label}, {'float32' if bits == 32 else f'{bits} bits'}", images,
+            return Shown(f"{coder.label}, {'float32' if bits == 32 else f'{bits} bits'}", images,
                          packed_bytes(dims, bits), psnr)
-    return Shown(f"{label}: {packed_bytes(dims, 2):g} bytes at the least", None, packed_bytes(dims, 2), math.nan)
+    return Shown(f"{coder.label}: {packed_bytes(dims, 2):g} bytes at the least", None, packed_bytes(dims, 2),
+                 math.nan)
 
 
 def codec_at_budget(fmt: str, x: torch.Tensor, budget: float, qualities: tuple[int, ...] = QUALITIES) -> Shown:
@@ -261,21 +296,8 @@ def codec_at_budget(fmt: str, x: torch.Tensor, budget: float, qualities: tuple[i
     return Shown(name, images, float(np.mean(sizes)), psnr)
 
 
-def side_by_side(models: dict[str, Autoencoder], data: Dataset, indices: list[int], budget: float) -> list[Shown]:
-    """The same test images through every method at one byte budget: each model's code, PCA with the first model's
-    latent size, JPEG and WebP."""
-    from sklearn.decomposition import PCA
-
-    x = data.x_test[indices].float()
-    shown = []
-    for name, model in models.items():
-        shown.append(code_at_budget(name, encode(model, data.x_train).numpy(), encode(model, x).numpy(),
-                                    lambda z, m=model: decode_codes(m, z), x, budget))
-    latent = next(iter(models.values())).cfg.latent_dim if models else 16
-    flat = data.x_train.flatten(1).numpy()
-    pca = PCA(n_components=latent, random_state=0).fit(flat)
-    shape = tuple(x.shape[1:])
-    shown.append(code_at_budget(f"PCA {latent}", pca.transform(flat), pca.transform(x.flatten(1).numpy()),
-                                lambda z: pca.inverse_transform(z).reshape(-1, *shape).astype(np.float32), x, budget))
-    shown += [codec_at_budget("JPEG", x, budget), codec_at_budget("WEBP", x, budget)]
-    return shown
+def side_by_side(coders: list[Coder], x: torch.Tensor, budget: float) -> list[Shown]:
+    """The same images x (floats) through every coder (each model's code, PCA) and JPEG and WebP at one byte
+    budget."""
+    return [*(code_at_budget(c, x, budget) for c in coders), codec_at_budget("JPEG", x, budget),
+            codec_at_budget("WEBP", x, budget)]

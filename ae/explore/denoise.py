@@ -36,19 +36,41 @@ def denoise(model: Autoencoder, clean: torch.Tensor, kind: str, level: float, se
     )
 
 
+MAX_LEVEL = {"gaussian": 0.8, "salt_pepper": 1.0, "mask": 1.0}  # Gaussian sigma, or the fraction of pixels hit
+LEVEL_STEP = 0.05
+
+
 def level_grid(kind: str) -> list[float]:
-    """The noise levels a PSNR curve is measured at: 0 to 0.6 (Gaussian sigma) or 0 to 0.5 (fraction hit)."""
-    return [round(v, 2) for v in np.arange(0.0, 0.61 if kind == "gaussian" else 0.51, 0.05)]
+    """The noise levels measured (and offered on the Denoise page): 0 to MAX_LEVEL[kind] in steps of 0.05."""
+    return [round(v, 2) for v in np.arange(0.0, MAX_LEVEL[kind] + LEVEL_STEP / 2, LEVEL_STEP)]
 
 
-def psnr_curve(model: Autoencoder, clean: torch.Tensor, kind: str, levels: list[float] | None = None,
-               seed: int = 0) -> dict:
-    """PSNR of the noisy input and of the model's output at each level (default: `level_grid(kind)`):
-    {'level', 'noisy', 'denoised'} lists."""
-    levels = level_grid(kind) if levels is None else levels
-    noisy_db, out_db = [], []
-    for level in levels:
-        noisy = corrupt(clean, kind, level, generator=torch.Generator().manual_seed(seed))
-        noisy_db.append(float(psnr_per_sample(clean, noisy).mean()))
-        out_db.append(float(psnr_per_sample(clean, reconstruct(model, noisy)).mean()))
-    return {"level": list(levels), "noisy": noisy_db, "denoised": out_db}
+def nearest_level(kind: str, level: float) -> float:
+    """The measured level closest to `level` (a slider's float, a link's value)."""
+    grid = level_grid(kind)
+    return grid[int(np.argmin([abs(g - level) for g in grid]))]
+
+
+@dataclass
+class NoiseScores:
+    """Means over the images of PSNR (dB) and SSIM, of the noisy inputs and of the model's outputs."""
+
+    psnr_noisy: float
+    psnr_denoised: float
+    ssim_noisy: float
+    ssim_denoised: float
+
+
+def measure(model: Autoencoder, clean: torch.Tensor, kind: str, level: float, seed: int = 0) -> NoiseScores:
+    """`denoise`'s numbers without its images: what the stored analysis keeps per noise type and level."""
+    r = denoise(model, clean, kind, level, seed)
+    return NoiseScores(r.psnr_noisy, r.psnr_denoised, r.ssim_noisy, r.ssim_denoised)
+
+
+def examples(model: Autoencoder, clean: torch.Tensor, kind: str, level: float, shown: int,
+             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(noisy, denoised) pictures of the first `shown` of `clean`, with the same seeded noise `measure` gives the
+    whole of `clean` (the noise is drawn for all of it, then cut), so the pictures are the ones the scores were
+    measured on."""
+    noisy = corrupt(clean, kind, level, generator=torch.Generator().manual_seed(seed))[:shown]
+    return noisy.numpy(), reconstruct(model, noisy).numpy()

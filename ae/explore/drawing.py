@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ae.explore.embed import place_among
 from ae.explore.generate import decode_codes, interpolate
 from ae.explore.manifold import Plane
 from ae.explore.metrics import mse_per_sample
@@ -55,8 +56,7 @@ def place_on_map(report: DrawingReport, test_coords: np.ndarray, plane: Plane | 
     """(the drawing's [2] point on the map, exact?). Exact on a plane; else the neighbours' weighted mean."""
     if plane is not None:
         return plane.to_plane(report.code[None])[0], True
-    w = 1.0 / (report.distances + 1e-6)
-    return (test_coords[report.nearest] * w[:, None]).sum(0) / w.sum(), False
+    return place_among(test_coords[report.nearest], report.distances), False
 
 
 def majority(labels: np.ndarray) -> tuple[int, int]:

@@ -1,5 +1,12 @@
 """2-D maps of latent codes: raw dimensions, PCA, UMAP (McInnes et al. 2018) and t-SNE (van der Maaten & Hinton
-2008), all seeded so the same codes give the same map."""
+2008; openTSNE's implementation, Poličar et al. 2024), all seeded so the same codes give the same map.
+
+Sizes that scale: UMAP gets its neighbours from scikit-learn's exact search (`precomputed_knn`), which skips
+pynndescent and its ~40 s numba compile in every new process and is deterministic. t-SNE costs about 4 s per 1,000
+points here, so it is fitted on at most `FIT_LIMIT["tsne"]` codes (a seeded draw) and every other code is placed at
+the distance-weighted mean of its nearest fitted neighbours' places (`place_among`), the same rule the Draw page uses
+for a new drawing. `fitted(n, method)` says how many were fitted, so a page can say it.
+"""
 
 from __future__ import annotations
 
@@ -8,42 +15,86 @@ import numpy as np
 from ae.errors import InputError
 
 MIN_MAP_POINTS = 3  # PCA, UMAP and t-SNE all need a few points to place anything
-
 METHODS = ("pca", "umap", "tsne")
+FIT_LIMIT = {"pca": None, "umap": 50_000, "tsne": 5_000}  # codes a method is fitted on; the rest are placed
+PLACE_NEIGHBOURS = 10
 
 
-def embed_2d(codes: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
+def fitted(n: int, method: str) -> int:
+    """How many of n codes `method` fits (the others are placed among them)."""
+    limit = FIT_LIMIT.get(method)
+    return n if limit is None else min(n, limit)
+
+
+def fit_subset(n: int, method: str, seed: int = 0) -> np.ndarray:
+    """Indices of the codes a method is fitted on: all of them up to its limit, else a seeded sorted draw."""
+    k = fitted(n, method)
+    return np.arange(n) if k == n else np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))
+
+
+def place_among(coords: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """A new point's place on a map: the mean of its neighbours' places `coords` [..., k, 2], each weighted by the
+    inverse of its distance [..., k] in code space."""
+    w = 1.0 / (np.asarray(distances, dtype=np.float64) + 1e-6)
+    return (np.asarray(coords, dtype=np.float64) * w[..., None]).sum(-2) / w.sum(-1)[..., None]
+
+
+def embed_2d(codes: np.ndarray, method: str, seed: int = 0, threads: int = 1) -> np.ndarray:
     """codes: [N, latent] -> [N, 2] float32. A 2-D code is its own PCA up to rotation, so every method works for
     any latent size >= 2; a 1-D code is padded with zeros."""
     codes = np.asarray(codes, dtype=np.float32)
     if codes.ndim != 2 or len(codes) < MIN_MAP_POINTS:
         raise InputError(f"a map needs at least {MIN_MAP_POINTS} test samples; this test split has {len(codes)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown map method {method!r}; choose one of {', '.join(METHODS)}")
     if codes.shape[1] == 1:
         codes = np.hstack([codes, np.zeros_like(codes)])
     if method == "pca":
         from sklearn.decomposition import PCA
 
         return PCA(n_components=2, random_state=seed).fit_transform(codes).astype(np.float32)
-    if method == "umap":
-        import umap
+    fit = fit_subset(len(codes), method, seed)
+    inner = _umap(codes[fit], seed) if method == "umap" else _tsne(codes[fit], seed, threads)
+    if len(fit) == len(codes):
+        return inner
+    from sklearn.neighbors import NearestNeighbors
 
-        n_neighbors = min(15, len(codes) - 1)
-        reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=0.1, random_state=seed, n_jobs=1)
+    rest = np.setdiff1d(np.arange(len(codes)), fit)
+    dist, idx = NearestNeighbors(n_neighbors=min(PLACE_NEIGHBOURS, len(fit))).fit(codes[fit]).kneighbors(codes[rest])
+    out = np.empty((len(codes), 2), dtype=np.float32)
+    out[fit] = inner
+    out[rest] = place_among(inner[idx], dist)
+    return out
+
+
+def _umap(codes: np.ndarray, seed: int) -> np.ndarray:
+    import warnings
+
+    import umap
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(15, len(codes) - 1)
+    dist, idx = NearestNeighbors(n_neighbors=k).fit(codes).kneighbors(codes)  # each point is its own first neighbour
+    reducer = umap.UMAP(n_components=2, n_neighbors=k, min_dist=0.1, random_state=seed, n_jobs=1,
+                        precomputed_knn=(idx, dist.astype(np.float32), None))
+    with warnings.catch_warnings():  # "no search index, so no transform": new points are placed by place_among
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
         return reducer.fit_transform(codes).astype(np.float32)
-    if method == "tsne":
-        from sklearn.manifold import TSNE
 
-        perplexity = min(30.0, (len(codes) - 1) / 3)
-        return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(codes).astype(
-            np.float32
-        )
-    raise ValueError(f"unknown map method {method!r}; choose one of {', '.join(METHODS)}")
+
+def _tsne(codes: np.ndarray, seed: int, threads: int) -> np.ndarray:
+    from openTSNE import TSNE
+
+    perplexity = min(30.0, (len(codes) - 1) / 3)
+    return np.asarray(TSNE(n_components=2, perplexity=perplexity, initialization="pca", random_state=seed,
+                           n_jobs=threads, verbose=False).fit(codes), dtype=np.float32)
 
 
 def warm_up_umap() -> None:
-    """Compile UMAP's numba code on a small fit (~30 s once per process) so the first real map does not wait."""
+    """Compile UMAP's numba code on a small fit (a few seconds once per process) so the first real map does not
+    wait for it."""
     rng = np.random.default_rng(0)
-    embed_2d(rng.normal(size=(4200, 4)).astype(np.float32), "umap")
+    embed_2d(rng.normal(size=(300, 4)).astype(np.float32), "umap")
 
 
 def thumbnail_sample(n_points: int, k: int = 120, seed: int = 0) -> np.ndarray:

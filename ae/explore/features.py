@@ -2,6 +2,9 @@
 teachers show it: a linear probe (logistic regression) and a 5-nearest-neighbour classifier fitted on the train
 split's codes with 1, 5, 10, 50, 100 or all labels per class, scored on the test split, beside raw inputs and PCA
 with as many dimensions. Several seeds draw the labelled subsets; scikit-learn does the fitting.
+
+"All labels" means every training label up to `MAX_PROBE_TRAIN` (a seeded draw beyond that, so a probe on full
+MNIST's 60,000 codes costs seconds, not minutes); every score is on the whole test split.
 """
 
 from __future__ import annotations
@@ -13,18 +16,20 @@ import pandas as pd
 
 from ae.data.sources import Dataset
 from ae.errors import InputError
-from ae.explore.metrics import encode
-from ae.models.base import Autoencoder
 
 LABELS_PER_CLASS: tuple[int | None, ...] = (1, 5, 10, 50, 100, None)  # None: every training label
 PROBES = ("logistic", "knn-5")
 SEEDS = (0, 1, 2)
+MAX_PROBE_TRAIN = 10_000  # labelled training samples a probe is fitted on at most ("all labels")
 
 
 def labelled_subset(y: np.ndarray, per_class: int | None, seed: int) -> np.ndarray:
-    """Indices of `per_class` training samples of each class (all of a class that has fewer), seeded."""
+    """Indices of `per_class` training samples of each class (all of a class that has fewer), seeded; for "all"
+    (None) every sample up to MAX_PROBE_TRAIN, a seeded draw beyond."""
     if per_class is None:
-        return np.arange(len(y))
+        if len(y) <= MAX_PROBE_TRAIN:
+            return np.arange(len(y))
+        return np.sort(np.random.default_rng(seed).choice(len(y), size=MAX_PROBE_TRAIN, replace=False))
     rng = np.random.default_rng(seed)
     picks = [rng.permutation(np.flatnonzero(y == c))[:per_class] for c in np.unique(y)]
     return np.sort(np.concatenate(picks))
@@ -45,39 +50,40 @@ def fit_probe(kind: str, x: np.ndarray, y: np.ndarray):
     raise InputError(f"unknown probe {kind!r}; choose one of {', '.join(PROBES)}")
 
 
-def feature_sets(models: dict[str, Autoencoder], data: Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(train, test) features per name: each model's codes, the raw inputs, and PCA with the first model's size."""
-    from sklearn.decomposition import PCA
-
-    raw_train, raw_test = data.x_train.flatten(1).numpy(), data.x_test.flatten(1).numpy()
-    sets = {name: (encode(m, data.x_train).numpy(), encode(m, data.x_test).numpy()) for name, m in models.items()}
-    dims = next(iter(models.values())).cfg.latent_dim if models else min(16, raw_train.shape[1])
-    pca = PCA(n_components=min(dims, raw_train.shape[1], len(raw_train)), random_state=0).fit(raw_train)
-    sets[f"PCA {pca.n_components_}"] = (pca.transform(raw_train), pca.transform(raw_test))
-    sets["raw inputs"] = (raw_train, raw_test)
-    return sets
+def train_pool(n: int) -> np.ndarray:
+    """The training samples any probe may draw from (all up to MAX_PROBE_TRAIN): only these need features."""
+    return labelled_subset(np.zeros(n, dtype=np.int64), None, 0)
 
 
-def probe_table(sets: dict[str, tuple[np.ndarray, np.ndarray]], data: Dataset,
-                per_class: Sequence[int | None] = LABELS_PER_CLASS, seeds: Sequence[int] = SEEDS) -> pd.DataFrame:
-    """Test accuracy for every feature set, probe, labels per class and seed (one seed when all labels are used)."""
+def check_labels(data: Dataset) -> None:
     if data.y_train is None or data.y_test is None:
         raise InputError(f"{data.name} has no labels, so there is nothing to score the features against")
-    y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
-    if len(np.unique(y_train)) < 2:
+    if len(np.unique(data.y_train.numpy())) < 2:
         raise InputError(f"{data.name}'s train split holds one class only; a probe needs two or more to tell apart")
+
+
+def probe_rows(name: str, train: np.ndarray, test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,
+               classes: int, per_class: Sequence[int | None] = LABELS_PER_CLASS,
+               seeds: Sequence[int] = SEEDS) -> tuple[list[dict], np.ndarray]:
+    """One feature set's probes: test accuracy for every probe, labels per class and seed (one seed when all labels
+    are used), and the confusion matrices of seed 0 [probes, label settings, classes, classes] (rows: true class).
+    `train` and `y_train` are the training pool (`train_pool`), `test` the whole test split."""
+    from sklearn.metrics import confusion_matrix
+
     rows = []
-    for name, (train, test) in sets.items():
-        for probe in PROBES:
-            for k in per_class:
-                for seed in seeds if k is not None else seeds[:1]:
-                    idx = labelled_subset(y_train, k, seed)
-                    if len(np.unique(y_train[idx])) < 2:
-                        continue
-                    acc = float(fit_probe(probe, train[idx], y_train[idx]).score(test, y_test))
-                    rows.append(dict(features=name, probe=probe, labels=k or "all", seed=seed, accuracy=acc,
-                                     n_labels=len(idx)))
-    return pd.DataFrame(rows)
+    matrices = np.zeros((len(PROBES), len(per_class), classes, classes), dtype=np.int64)
+    for p, probe in enumerate(PROBES):
+        for j, k in enumerate(per_class):
+            for seed in seeds if k is not None else seeds[:1]:
+                idx = labelled_subset(y_train, k, seed)
+                if len(np.unique(y_train[idx])) < 2:
+                    continue
+                predicted = fit_probe(probe, train[idx], y_train[idx]).predict(test)
+                rows.append(dict(features=name, probe=probe, labels=k or "all", seed=seed,
+                                 accuracy=float((predicted == y_test).mean()), n_labels=len(idx)))
+                if seed == seeds[0]:
+                    matrices[p, j] = confusion_matrix(y_test, predicted, labels=np.arange(classes))
+    return rows, matrices
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -86,13 +92,6 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return grouped.agg(mean="mean", std="std", seeds="count").reset_index().fillna({"std": 0.0})
 
 
-def confusion(sets: dict[str, tuple[np.ndarray, np.ndarray]], data: Dataset, features: str, probe: str,
-              per_class: int | None, seed: int = 0) -> np.ndarray:
-    """The test split's confusion matrix (rows: true class, columns: predicted) for one setting."""
-    from sklearn.metrics import confusion_matrix
-
-    train, test = sets[features]
-    y_train = data.y_train.numpy()
-    idx = labelled_subset(y_train, per_class, seed)
-    predicted = fit_probe(probe, train[idx], y_train[idx]).predict(test)
-    return confusion_matrix(data.y_test.numpy(), predicted, labels=np.arange(len(data.class_names)))
+def confusion_of(matrices: np.ndarray, probe: str, per_class: int | None) -> np.ndarray:
+    """One confusion matrix out of `probe_rows`' stack."""
+    return matrices[PROBES.index(probe), LABELS_PER_CLASS.index(per_class)]

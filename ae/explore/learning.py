@@ -19,7 +19,6 @@ from ae.explore.metrics import encode
 from ae.run.train import Callback
 
 SAMPLE = 500  # test images followed through training: enough to see clusters, small to store (2 KB a frame)
-FRAMES_KEY, INDEX_KEY = "learning", "learning_index"  # the arrays' names in the model's maps file
 
 
 def sample_indices(n: int, size: int = SAMPLE, seed: int = 0) -> np.ndarray:
@@ -59,7 +58,7 @@ class MapRecorder(Callback):
     @classmethod
     def for_data(cls, data: Dataset, size: int = SAMPLE, seed: int = 0) -> MapRecorder:
         index = sample_indices(len(data.x_test), size, seed)
-        return cls(data.x_test[torch.from_numpy(index)], index)
+        return cls(data.x_test[torch.from_numpy(index)], index)  # as stored; encode makes batches float
 
     def on_epoch_end(self, history: pd.DataFrame) -> None:
         if self.model is None or len(self.x) < MIN_MAP_POINTS:
@@ -68,15 +67,9 @@ class MapRecorder(Callback):
         self.raw.append(xy)
         self.frames.append(align(xy, self.frames[-1]) if self.frames else xy)
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """What is stored in the maps file: the frames and which test images they show."""
+    def recording(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(frames [epochs, n, 2], which test images they show), as `ae.store.recording` stores them; None when
+        nothing was recorded."""
         if not self.frames:
-            return {}
-        return {FRAMES_KEY: np.stack(self.frames).astype(np.float32), INDEX_KEY: self.index.astype(np.int64)}
-
-
-def recording(maps: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
-    """(frames [epochs, n, 2], test indices [n]) from a model's maps, or None for a model trained without one."""
-    if not maps or FRAMES_KEY not in maps or INDEX_KEY not in maps:
-        return None
-    return maps[FRAMES_KEY], maps[INDEX_KEY].astype(np.int64)
+            return None
+        return np.stack(self.frames).astype(np.float32), self.index.astype(np.int64)

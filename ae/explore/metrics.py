@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ae.data.sources import as_float
 from ae.models.base import Autoencoder
 
 IW_SAMPLES = 100
@@ -20,11 +21,13 @@ IW_SAMPLES = 100
 @torch.no_grad()
 def batched(model: Autoencoder, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
             batch_size: int = 1024) -> torch.Tensor:
-    """fn over x in batches on the model's device, in eval mode without gradients, concatenated on the CPU: the one
-    loop every inference in `ae` goes through, so a big test split never has to fit on the GPU at once."""
+    """fn over x (stored samples: uint8 pixels or floats) in float32 batches on the model's device, in eval mode
+    without gradients, concatenated on the CPU: the one loop every inference in `ae` goes through, so a big test
+    split is never held as floats, nor on the GPU, at once."""
     model.eval()
     dev = model.device
-    return torch.cat([fn(x[i : i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+    starts = range(0, len(x), batch_size) if len(x) else [0]  # an empty x still gives an empty [0, ...] result
+    return torch.cat([fn(as_float(x[i : i + batch_size]).to(dev)).cpu() for i in starts])
 
 
 def reconstruct(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
@@ -130,21 +133,61 @@ def iw_nll_per_sample(
     return batched(model, nll, x, batch_size)
 
 
-def evaluate(model: Autoencoder, x: torch.Tensor, iw_samples: int = IW_SAMPLES) -> dict[str, float]:
+def errors_per_sample(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024,
+                      progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
+    """Each sample's reconstruction error, one batch at a time (x as stored: uint8 pixels or floats): `mse` [N];
+    for images also `bce` and `psnr`, and `ssim` where the images are at least 3x3. The whole split is never held
+    as floats or as reconstructions at once."""
+    model.eval()
+    image = x.ndim == 4
+    with_ssim = image and min(x.shape[-2:]) >= 3
+    cols: dict[str, list[torch.Tensor]] = {"mse": []}
+    if image:
+        cols.update(bce=[], psnr=[])
+    if with_ssim:
+        cols["ssim"] = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            xb = as_float(x[i : i + batch_size])
+            xh = model.reconstruct(xb.to(model.device)).cpu().float()
+            cols["mse"].append(mse_per_sample(xb, xh))
+            if image:
+                cols["bce"].append(bce_per_sample(xb, xh))
+                cols["psnr"].append(psnr_per_sample(xb, xh))
+            if with_ssim:
+                cols["ssim"].append(ssim_per_sample(xb, xh))
+            if progress is not None:
+                progress(min(1.0, (i + batch_size) / max(len(x), 1)))
+    return {k: torch.cat(v).numpy() if v else np.zeros(0, np.float32) for k, v in cols.items()}
+
+
+IW_IMAGES = 1000  # test images the importance-weighted NLL is estimated on (all of a smaller split)
+
+
+def iw_subset(n: int, size: int = IW_IMAGES, seed: int = 0) -> np.ndarray:
+    """Which test samples the IW-NLL is measured on: all of them up to `size`, else a seeded sorted draw."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def evaluate(model: Autoencoder, x: torch.Tensor, iw_samples: int = IW_SAMPLES, iw_images: int = IW_IMAGES,
+             errors: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """Set-level metrics of `model` on x: MSE, and for images BCE, PSNR (mean over images, dB) and SSIM; for VAEs
-    the ELBO and the importance-weighted NLL (nats per sample)."""
-    x = x.float()
-    x_hat = reconstruct(model, x)
-    m: dict[str, float] = {"n": len(x), "mse": float(mse_per_sample(x, x_hat).mean())}
-    if model.cfg.is_image:
-        m["bce"] = float(bce_per_sample(x, x_hat).mean())
-        m["psnr"] = float(psnr_per_sample(x, x_hat).mean())
-        if min(x.shape[-2:]) >= 3:
-            m["ssim"] = float(ssim_per_sample(x, x_hat).mean())
+    the ELBO and the importance-weighted NLL (nats per sample). The IW-NLL costs `iw_samples` decodes per image, so
+    on a split larger than `iw_images` it is estimated on a seeded subset of that many, with its 95% interval
+    (`iw_nll_ci95`: 1.96 standard errors) and the subset's size (`iw_images`). `errors`: the per-sample errors when
+    the caller has them already (`errors_per_sample`)."""
+    per = errors if errors is not None else errors_per_sample(model, x)
+    m: dict[str, float] = {"n": len(x), **{k: float(np.mean(v)) for k, v in per.items()}}
     if model.variational:
         m["elbo"] = float(elbo_per_sample(model, x).mean())
-        m["iw_nll"] = float(iw_nll_per_sample(model, x, k=iw_samples).mean())
+        pick = torch.from_numpy(iw_subset(len(x), iw_images))
+        nll = iw_nll_per_sample(model, x[pick], k=iw_samples).double()
+        m["iw_nll"] = float(nll.mean())
+        m["iw_nll_ci95"] = float(1.96 * nll.std() / math.sqrt(len(nll))) if len(nll) > 1 else math.nan
         m["iw_samples"] = iw_samples
+        m["iw_images"] = len(nll)
     return m
 
 
@@ -152,8 +195,8 @@ def pca_mse(x_train: torch.Tensor, x_test: torch.Tensor, n_components: int) -> f
     """Test MSE of a PCA reconstruction with n_components, fitted on x_train: the linear baseline to beat."""
     from sklearn.decomposition import PCA
 
-    pca = PCA(n_components=n_components, random_state=0).fit(x_train.flatten(1).numpy())
-    t = x_test.flatten(1).numpy()
+    pca = PCA(n_components=n_components, random_state=0).fit(as_float(x_train).flatten(1).numpy())
+    t = as_float(x_test).flatten(1).numpy()
     rec = pca.inverse_transform(pca.transform(t))
     if x_train.ndim == 4:
         rec = rec.clip(0, 1)  # images live in [0, 1]; PCA deserves the same clipping the models' sigmoid gives

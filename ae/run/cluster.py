@@ -1,8 +1,11 @@
-"""Where training runs: a Dask distributed cluster, never the web process.
+"""Where heavy work runs: a Dask distributed cluster, never the web process.
 
-By default each app process starts a local cluster: a scheduler and worker processes (one per GPU, else one per
-two CPU cores), each running one training at a time. With LATENT_LAB_SCHEDULER=tcp://host:8786 the app joins an
-existing cluster instead: a lab of GPU machines running `dask worker tcp://host:8786 --nthreads 1 --resources train=1`.
+By default each app process starts a local cluster: a scheduler, training workers (one per GPU, else one per two CPU
+cores), each running one training at a time (resource `train`), and one analysis worker (resource `analysis`) that
+computes what pages read (`ae.run.analyse`), so a page never waits behind a queue of trainings. Workers run at a
+lower CPU priority (nice 10) than the web processes, so students' pages stay quick while models train. With
+LATENT_LAB_SCHEDULER=tcp://host:8786 the app joins an existing cluster instead: a lab of GPU machines running
+`dask worker tcp://host:8786 --nthreads 1 --resources train=1`, and one `--resources analysis=1`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,32 @@ from distributed import Client
 SCHEDULER_ENV = "LATENT_LAB_SCHEDULER"
 THREADS_ENV = "LATENT_LAB_TORCH_THREADS"
 RESOURCE = "train"  # each worker offers one; each job asks for one, so a worker trains one model at a time
+ANALYSIS = "analysis"  # offered by the analysis worker alone
+WORKER_NICE = 10
+
+
+def worker_command(scheduler: list[str], name: str, resource: str, threads: int,
+                   gpu: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """(argv, extra environment) of a Dask worker process that runs one task at a time, offers one `resource`
+    (train or analysis), uses `threads` torch threads and runs niced. `scheduler`: the address, or
+    ["--scheduler-file", path]. Tasks import `ae`, hence the repository root on PYTHONPATH."""
+    import shutil
+
+    root = str(Path(__file__).resolve().parents[2])
+    nice = ["nice", "-n", str(WORKER_NICE)] if shutil.which("nice") else []
+    argv = [*nice, sys.executable, "-m", "distributed.cli.dask_worker", *scheduler, "--name", name, "--nthreads", "1",
+            "--nworkers", "1", "--resources", f"{resource}=1", "--host", "127.0.0.1", "--no-dashboard",
+            "--death-timeout", "60"]
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+           THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpu
+    return argv, env
+
+
+def analysis_threads() -> int:
+    """Torch threads of the analysis worker: a quarter of the cores, at least one."""
+    return max(1, cpu_count() // 4)
 
 
 class ClusterUnavailable(RuntimeError):
@@ -63,24 +92,21 @@ class LocalProcesses:
         self.folder = Path(tempfile.mkdtemp(prefix="latent-lab-dask-"))
         scheduler_file = self.folder / "scheduler.json"
         root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",  # a killed worker fails its job
-               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
-               THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-        py = [sys.executable, "-m"]
+        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}  # a killed worker fails its job
         common = ["--scheduler-file", str(scheduler_file)]
-        self.procs = [self._start(py + ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                                        "--no-dashboard", *common], env, root, "scheduler")]
+        self.procs = [self._start([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                   "--port", "0", "--no-dashboard", *common], env, root, "scheduler")]
         deadline = time.time() + timeout
         while not scheduler_file.exists():
             if time.time() > deadline or self.procs[0].poll() is not None:
                 self.close()
                 raise ClusterUnavailable(f"the local Dask scheduler did not start (log: {self.folder})")
             time.sleep(0.1)
-        for i in range(workers):
-            self.procs.append(self._start(py + ["distributed.cli.dask_worker", "--nthreads", "1", "--nworkers", "1",
-                                                "--resources", f"{RESOURCE}=1", "--host", "127.0.0.1",
-                                                "--no-dashboard", "--death-timeout", "60", "--name", f"train{i}",
-                                                *common], env, root, f"worker{i}"))
+        plan = [(f"train{i}", RESOURCE, threads) for i in range(workers)] + [("analysis0", ANALYSIS,
+                                                                             analysis_threads())]
+        for name, resource, n in plan:
+            argv, extra = worker_command(common, name, resource, n)
+            self.procs.append(self._start(argv, {**env, **extra}, root, name))
         self.scheduler_file = str(scheduler_file)
 
     def _start(self, argv: list[str], env: dict, cwd: str, name: str) -> subprocess.Popen:

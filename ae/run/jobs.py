@@ -39,11 +39,12 @@ from ae.store.files import atomic_write
 TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
 WARMUP_PREFIX = "latent-lab-warmup-"  # UMAP compile tasks: they hold a worker's train slot while they run
+ANALYSIS_WARMUP_PREFIX = "latent-lab-analysis-warm-up-"  # the same on the analysis worker (not a train slot)
 QUEUE_KEY = ["latent-lab", "queue"]
 QUEUE_LOCK = "latent-lab-queue-lock"
 HEARTBEAT_S = 90.0  # a process silent this long has stopped; its queued jobs are dropped (> the lock's 30 s lease)
 PREVIEW = 8
-FILES = (".safetensors", ".maps.safetensors", ".json")  # written in this order: the JSON makes the model visible
+FIRST, LAST = ".safetensors", ".json"  # weights first, the JSON last: it makes the model visible
 
 
 class QueueFull(ValueError):
@@ -106,7 +107,8 @@ def preview_indices(data: Dataset, n: int = PREVIEW) -> list[int]:
 
 
 @functools.lru_cache(maxsize=4)
-def _builtin(name: str) -> Dataset:
+def builtin_dataset(name: str) -> Dataset:
+    """A built-in dataset, loaded once per worker process."""
     from ae.data.sources import load_dataset
 
     return load_dataset(name)
@@ -128,7 +130,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
     if started.is_set():  # Dask retried us after our worker died: fail loudly rather than train twice unseen
         raise RuntimeError("the worker training this job stopped (killed or out of memory); nothing was saved")
     started.set()
-    data = data if data is not None else _builtin(spec.dataset)
+    data = data if data is not None else builtin_dataset(spec.dataset)
     stop_flag = threading.Event()
     done = threading.Event()
 
@@ -143,7 +145,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
                 return
 
     threading.Thread(target=watch_stop, name=f"stop-{spec.id}", daemon=True).start()
-    preview_x = data.x_test[preview_indices(data)]
+    preview_x = data.test_x(preview_indices(data))
     recorder = MapRecorder.for_data(data)  # the Train page shows its frames live
 
     def emit(**msg: Any) -> None:
@@ -174,8 +176,8 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
         emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
             r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress], recorder=recorder,
-                               should_stop=stop_flag.is_set, log=lambda _: emit(kind="saving"))
-            files = {suffix: Path(tmp, spec.name + suffix).read_bytes() for suffix in FILES}
+                               should_stop=stop_flag.is_set, log=lambda text: emit(kind="saving", text=text))
+            files = {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
     finally:
         done.set()
         emit(kind="saved")  # also on failure: other app processes stop counting this job as running
@@ -184,6 +186,15 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- app side
+
+
+def written_order(files: dict[str, bytes], name: str) -> list[str]:
+    """The job's files in the order they are written: the weights, then the recording and analyses, the JSON last
+    (a model is listed once its JSON exists, and everything it needs is there by then)."""
+    first, last = f"{name}{FIRST}", f"{name}{LAST}"
+    if first not in files or last not in files:
+        raise ValueError(f"the worker returned no {first} or no {last}")
+    return [first, *sorted(k for k in files if k not in (first, last)), last]
 
 
 def estimate_wait(ahead: list[float], running_left: list[float], slots: int) -> float:
@@ -277,7 +288,7 @@ class JobQueue:
             reservation = reserve_name(Path(folder), name)
             spec = JobSpec(id=uuid.uuid4().hex[:12], owner=owner, name=name, dataset=data.name,
                            model=model_cfg.to_dict(), train=train_cfg.to_dict(), submitted=time.time())
-            preview = data.x_test[preview_indices(data)].numpy() if data.kind == "image" else None
+            preview = data.test_x(preview_indices(data)).numpy() if data.kind == "image" else None
             job = Job(spec, Path(folder), None if builtin else data, preview, reservation)
             self.jobs[spec.id] = job
         try:
@@ -339,15 +350,22 @@ class JobQueue:
             time.sleep(self.poll_s)
 
     def _warm_up_workers(self) -> None:
-        """Compile UMAP's numba code once in each worker (~30 s on a CPU), so the first job's maps do not wait."""
+        """Compile UMAP's numba code once in each worker (a few seconds, at the workers' low priority), so the first
+        maps of a new model do not wait for it. A training worker's warm-up holds its train slot meanwhile; the
+        analysis worker's is queued like any analysis."""
         from distributed import fire_and_forget
 
         from ae.explore.embed import warm_up_umap
 
         try:
-            for addr in self.client.scheduler_info(n_workers=-1)["workers"]:
-                fire_and_forget(self.client.submit(warm_up_umap, key=f"{WARMUP_PREFIX}{addr}", workers=[addr],
-                                                   pure=False, resources={"train": 1}))
+            for addr, w in self.client.scheduler_info(n_workers=-1)["workers"].items():
+                resources = w.get("resources", {})
+                kind = "train" if resources.get("train") else "analysis" if resources.get("analysis") else None
+                if kind is None:
+                    continue
+                prefix = WARMUP_PREFIX if kind == "train" else ANALYSIS_WARMUP_PREFIX
+                fire_and_forget(self.client.submit(warm_up_umap, key=f"{prefix}{addr}", workers=[addr], pure=False,
+                                                   resources={kind: 1}, priority=-10))
         except Exception:
             pass
 
@@ -488,7 +506,8 @@ class JobQueue:
         elif msg.get("kind") == "saved":
             seen.update(running=False, saving_s=msg["t"] - seen.get("saving_since", msg["t"]))
         if msg.get("kind") == "saving" and job is not None:
-            job.update(status="saving", message="measuring the model on the test split and drawing its maps")
+            text = str(msg.get("text", "")).removeprefix(f"{job.name}: ")
+            job.update(status="saving", message=text or "measuring the model on the test split")
         if len(self._seen) > 200:  # keep the recent ones
             for k in list(self._seen)[:100]:
                 self._seen.pop(k, None)
@@ -515,8 +534,12 @@ class JobQueue:
             job.folder.mkdir(parents=True, exist_ok=True)
             if name_taken(job.folder, job.name):  # reserved, so only a hand-copied model can be there
                 raise FileExistsError(f"a model named {job.name} appeared while training")
-            for suffix in FILES:
-                blob, dest = result["files"][suffix], job.folder / f"{job.name}{suffix}"
+            for rel in written_order(result["files"], job.name):
+                blob, dest = result["files"][rel], job.folder / rel
+                if dest.resolve().parent != job.folder.resolve() and \
+                        dest.resolve().parent.parent != job.folder.resolve():
+                    raise ValueError(f"the worker returned a file outside the model's folder: {rel}")
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(dest, lambda tmp, blob=blob: Path(tmp).write_bytes(blob))
                 written.append(dest)
         except Exception as e:

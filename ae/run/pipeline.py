@@ -1,8 +1,9 @@
-"""The one path from configs to a saved model: fit -> evaluate -> metadata -> save -> maps.
+"""The one path from configs to a saved model: fit -> evaluate -> metadata -> save -> recording -> analyses.
 
 The CLI, the pretrained zoo and the Train page's jobs (on a Dask worker) all call `train_and_save`, so every model
-records the same facts and ships with the same files: NAME.safetensors, NAME.json and NAME.maps.safetensors. It
-knows nothing about who asked; callers differ only in callbacks, the weights' dtype and extra metrics.
+records the same facts and ships with the same files: NAME.safetensors, NAME.json, NAME.recording.safetensors and
+NAME.analyses/ (everything the pages read about it on its own dataset: `ae.explore.analyses`). It knows nothing
+about who asked; callers differ only in callbacks, the weights' dtype and extra metrics.
 """
 
 from __future__ import annotations
@@ -13,23 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
 from ae.config import ModelConfig, TrainConfig
 from ae.data.sources import Dataset
 from ae.errors import InputError
-from ae.explore.embed import METHODS, embed_2d
 from ae.explore.learning import MapRecorder
-from ae.explore.metrics import encode, evaluate
+from ae.explore.metrics import evaluate
 from ae.models.base import Autoencoder
 from ae.registry import build_model
 from ae.run.device import describe_device, pick_device
 from ae.run.experiment import check_fits
 from ae.run.train import Callback, fit
 from ae.store.checkpoints import name_taken, save_model
-from ae.store.maps import save_maps
+from ae.store.recording import save_recording
 
 ExtraMetrics = Callable[[Autoencoder, Dataset], dict[str, float]]
 
@@ -42,7 +41,7 @@ class Result:
     metrics: dict[str, float]
     meta: dict[str, Any]
     stopped: bool
-
+    after_training_s: float = 0.0  # evaluating, saving and analysing: everything after the last epoch
 
 
 def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> None:
@@ -97,12 +96,13 @@ def train_and_save(
     extra_metrics: ExtraMetrics | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> Result:
-    """Train `model_cfg` on data's train split and save it (weights, JSON, maps) as `folder/name`.
+    """Train `model_cfg` on data's train split and save it (weights, JSON, recording, analyses) as `folder/name`.
 
     Metrics are measured on the weights as saved: with dtype=float16 the model is rounded first and its float32
     metrics are kept beside as `fp32_metrics`. A stop request (should_stop) ends training after the current batch;
     the best weights so far are evaluated and saved, marked stopped_early. Every epoch adds a frame to the
-    training recording (`recorder`, made here unless the caller wants to watch it), saved with the maps.
+    training recording (`recorder`, made here unless the caller wants to watch it). `log` hears what is being done
+    after training, as it happens.
     """
     preflight(model_cfg, train_cfg, data)
     if not overwrite and name_taken(folder, name):  # reservations are the caller's (the CLI and jobs hold one)
@@ -120,14 +120,18 @@ def train_and_save(
     seconds = time.perf_counter() - t0
     stopped = bool(should_stop()) and len(history) < train_cfg.epochs
     log(f"{name}: trained {len(history)} epochs in {seconds:.1f} s; measuring on the test split")
-    metrics = evaluate(model, data.x_test)
-    fp32_metrics = None
+    t_after = time.perf_counter()
     if dtype != torch.float32:  # measure what ships, not what was in memory
-        fp32_metrics = metrics
+        fp32_metrics = evaluate(model, data.x_test)
         with torch.no_grad():
             for p in model.state_dict().values():
                 p.copy_(p.to(dtype).to(p.dtype))
-        metrics = evaluate(model, data.x_test)
+    else:
+        fp32_metrics = None
+    from ae.explore.analyses import compute, model_kinds
+
+    recon = compute("recon", model, data)
+    metrics = evaluate(model, data.x_test, errors=recon.arrays)
     if extra_metrics is not None:
         metrics.update(extra_metrics(model, data))
     meta: dict[str, Any] = {
@@ -145,19 +149,16 @@ def train_and_save(
     if fp32_metrics is not None:
         meta["fp32_metrics"] = fp32_metrics
     path = save_model(model, folder, name, meta, overwrite=overwrite, dtype=dtype)
-    arrays, info = compute_maps(model, data, seed=train_cfg.seed)
-    save_maps(path, {**arrays, **recorder.arrays()}, info)
-    return Result(path=path, model=model, history=history, metrics=metrics, meta=meta, stopped=stopped)
+    recorded = recorder.recording()
+    if recorded is not None:
+        save_recording(path, *recorded)
+    from ae.run.analyse import analyse, save
 
-
-def compute_maps(model: Autoencoder, data: Dataset, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The test split's codes and their PCA, UMAP and t-SNE maps, with the seconds each took."""
-    codes = encode(model, data.x_test).numpy()
-    arrays: dict[str, np.ndarray] = {"codes": codes}
-    seconds: dict[str, float] = {}
-    if len(codes) >= 3:
-        for method in METHODS:
-            t0 = time.perf_counter()
-            arrays[method] = embed_2d(codes, method, seed=seed)
-            seconds[method] = round(time.perf_counter() - t0, 2)
-    return arrays, {"dataset": data.name, "split": "test", "seconds": seconds, "seed": seed}
+    save(recon, path, data)
+    for key in model_kinds(data)[1:]:
+        log(f"{name}: {key} analysis")
+        analyse(key, path, data, model)
+    after = time.perf_counter() - t_after
+    log(f"{name}: after training: {after:.1f} s (evaluation, saving and analyses)")
+    return Result(path=path, model=model, history=history, metrics=metrics, meta=meta, stopped=stopped,
+                  after_training_s=after)

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from ae.config import TrainConfig
+from ae.data.sources import as_float
 from ae.models.base import Autoencoder
 from ae.run.device import pick_device
 from ae.run.experiment import check_fits
@@ -65,7 +66,7 @@ def _run_epoch(model: Autoencoder, x: torch.Tensor, batch_size: int, opt: torch.
     stopped = False
     with torch.set_grad_enabled(train):
         for start in range(0, len(x), batch_size):
-            xb = x[order[start : start + batch_size]]
+            xb = as_float(x[order[start : start + batch_size]])  # stored uint8 pixels become floats a batch at a time
             out = model(xb)
             if train:
                 opt.zero_grad(set_to_none=True)
@@ -88,7 +89,8 @@ def fit(
     x_val: torch.Tensor | None = None,
     callbacks: Sequence[Callback] = (),
 ) -> pd.DataFrame:
-    """Train `model` in place on x_train ([N, *input_shape]); return the per-epoch history.
+    """Train `model` in place on x_train ([N, *input_shape], stored samples: uint8 pixels or floats); return the
+    per-epoch history.
 
     Without x_val, cfg.val_fraction of x_train is held out. A stop request ends the run after the current batch.
     With cfg.keep_best the model ends with the weights of its best validation epoch. A non-finite loss raises
@@ -102,8 +104,8 @@ def fit(
     if x_val is None:
         x_train, x_val = split_validation(x_train, cfg.val_fraction, cfg.seed)
     model.to(device)
-    x_train = x_train.to(device, torch.float32)
-    x_val = x_val.to(device, torch.float32) if x_val is not None else None
+    x_train = x_train.to(device)  # as stored (uint8 images stay uint8 on the device)
+    x_val = x_val.to(device) if x_val is not None else None
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
 

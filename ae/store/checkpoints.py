@@ -267,11 +267,6 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Au
         raise CheckpointError(f"{path.name}: a model is a .safetensors file with a .json beside it; nothing else loads")
     config, weights = path.with_suffix(".json"), path.with_suffix(".safetensors")
     meta = read_meta(config)
-    try:
-        with user_input(config.name):
-            model = build_model(from_dict(ModelConfig, meta["model"]), seed=None)
-    except InputError as e:
-        raise CheckpointError(f"{config.name} describes a model that cannot be built: {e}") from e
     if not weights.is_file():
         raise CheckpointError(f"{weights.name} is missing beside {config.name}")
     try:
@@ -279,33 +274,62 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Au
             tensors = load_file(str(weights))
     except (SafetensorError, InputError) as e:
         raise CheckpointError(f"{weights.name} is truncated or corrupted ({e})") from e
+    return _assemble(meta, tensors, config.name, weights.name).to(device).eval(), meta
+
+
+def model_from_bytes(weights: bytes, meta: dict[str, Any], what: str = "the model") -> Autoencoder:
+    """A model from its weights file's bytes and its (already read) metadata: how a Dask worker with no access to
+    the app's disk gets the model it analyses. The same checks as `load_model`."""
+    from safetensors.torch import load
+
+    try:
+        tensors = load(weights)
+    except (SafetensorError, ValueError) as e:
+        raise CheckpointError(f"{what}'s weights are truncated or corrupted ({e})") from e
+    return _assemble(meta, tensors, what, f"{what}'s weights").eval()
+
+
+def _assemble(meta: dict[str, Any], tensors: dict[str, torch.Tensor], config_name: str,
+              weights_name: str) -> Autoencoder:
+    """Build the model `meta` describes and load `tensors` into it, strictly: names, shapes, finite floats."""
+    try:
+        with user_input(config_name):
+            model = build_model(from_dict(ModelConfig, meta["model"]), seed=None)
+    except InputError as e:
+        raise CheckpointError(f"{config_name} describes a model that cannot be built: {e}") from e
     expected = model.state_dict()
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
         raise CheckpointError(
-            f"{weights.name} does not match its config: missing {missing[:3]}, unexpected {extra[:3]}"
+            f"{weights_name} does not match its config: missing {missing[:3]}, unexpected {extra[:3]}"
         )
     for k, v in expected.items():
         if tuple(tensors[k].shape) != tuple(v.shape):
             raise CheckpointError(
-                f"{weights.name} does not match its config: {k} is {list(tensors[k].shape)}, expected {list(v.shape)}"
+                f"{weights_name} does not match its config: {k} is {list(tensors[k].shape)}, expected "
+                f"{list(v.shape)}"
             )
         if not tensors[k].is_floating_point() or not torch.isfinite(tensors[k]).all():
-            raise CheckpointError(f"{weights.name}: tensor {k} holds non-finite or non-float values")
+            raise CheckpointError(f"{weights_name}: tensor {k} holds non-finite or non-float values")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()}, strict=True)
-    return model.to(device).eval(), meta
+    return model
 
 
 def clean_stale(folder: str | Path, now: float | None = None) -> list[Path]:
     """Remove what killed processes left in a models folder: temp files of writers that are gone (or older than an
-    hour), and weights or maps whose JSON never arrived. Returns what was removed. Called when an app or CLI starts.
+    hour), here and in the analysis folders; weights, recordings and analysis folders whose JSON never arrived (or
+    was deleted). Returns what was removed. Called when an app or CLI starts.
     """
+    import shutil
+
     folder = Path(folder)
     if not folder.is_dir():
         return []
     now = time.time() if now is None else now
     removed = []
-    for f in folder.iterdir():
+    inner = [d for d in folder.iterdir() if d.is_dir() and (d.name.endswith(".analyses") or d.name == "datasets")]
+    inner += [d for parent in inner if parent.name == "datasets" for d in parent.iterdir() if d.is_dir()]
+    for f in [*folder.iterdir(), *(f for d in inner for f in d.iterdir())]:
         try:
             age = now - f.stat().st_mtime
         except OSError:
@@ -317,12 +341,16 @@ def clean_stale(folder: str | Path, now: float | None = None) -> list[Path]:
             parts = f.name.split(".")
             tag = parts[-3] if len(parts) >= 4 else ""
             stale = age > STALE_S or owner_gone(tag)
-        elif f.suffix == ".safetensors" and not f.name.startswith("."):
-            base = f.name.removesuffix(".safetensors")
-            owners = {base, base.removesuffix(".maps")}  # NAME.safetensors or NAME.maps.safetensors
+        elif f.parent == folder and not f.name.startswith(".") and (f.suffix == ".safetensors" or
+                                                                     f.name.endswith(".analyses")):
+            base = f.name.removesuffix(".safetensors").removesuffix(".analyses")
+            owners = {base, base.removesuffix(".maps"), base.removesuffix(".recording")}
             stale = age > ORPHAN_GRACE_S and not any((folder / f"{o}.json").exists() for o in owners)
         if stale:
-            f.unlink(missing_ok=True)
+            if f.is_dir():
+                shutil.rmtree(f, ignore_errors=True)
+            else:
+                f.unlink(missing_ok=True)
             removed.append(f)
     return removed
 

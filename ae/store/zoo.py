@@ -1,6 +1,7 @@
 """The pretrained zoo: which models ship in pretrained/, and the one seeded command that rebuilds them all.
 
-    python -m ae pretrain            # trains every model on mnist-5k, measures it, writes maps and the manifest
+    python -m ae pretrain            # trains every model on mnist-5k, measures and analyses it, writes the manifest
+    python -m ae pretrain --analyses  # only (re)computes the shipped analyses of the shipped weights
 
 Every number in pretrained/manifest.json and pretrained/README.md is measured here on the shipped (float16) weights,
 never typed by hand.
@@ -146,7 +147,33 @@ def build_zoo(out: Path = ZOO_DIR, only: list[str] | None = None, log: Callable[
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
     (out / "README.md").write_text(render_readme(manifest))
+    analyse_zoo(out, data, log)
     return manifest_path
+
+
+def dataset_analyses(data: Dataset, latents: list[int]) -> list[str]:
+    """What the zoo ships about its dataset alone: a one-class model per class, the codecs, the raw-input probes and
+    PCA with each latent size a zoo model has (the Compress and Features pages set PCA beside the first model)."""
+    return [*(f"oneclass-{c}" for c in range(len(data.class_names))), "codecs", "raw-probes",
+            *(f"pca-{k}" for k in sorted(set(latents)))]
+
+
+def analyse_zoo(out: Path = ZOO_DIR, data: Dataset | None = None, log: Callable[[str], None] = print) -> None:
+    """Store every analysis the pages read for the shipped models and their dataset, so a fresh server computes
+    nothing before its first visitor (the files are stamped with the weights' and the data's hashes)."""
+    from ae.explore.analyses import model_kinds
+    from ae.run.analyse import ensure
+    from ae.store.checkpoints import load_model
+
+    data = data if data is not None else load_dataset(DATASET)
+    latents = []
+    for path in shipped_models(out):
+        model, _ = load_model(path)
+        latents.append(model.cfg.latent_dim)
+        ensure(model_kinds(data), path, data, model)
+        log(f"{path.stem}: analyses stored")
+    ensure(dataset_analyses(data, latents), None, data, root=out)
+    log(f"{data.name}: one-class models, codecs and baselines stored")
 
 
 def read_manifest(folder: Path = ZOO_DIR) -> dict:
