@@ -15,8 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# `streamlit run app.py`, in a process that imports torch and the rest while the server starts (ui/serve.py)
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/python -m ui.serve
 
 # A class: one app per core behind HAProxy (sticky sessions) on :8501, plus Dask workers for training.
 # Options go through ARGS, e.g. `make classroom ARGS="--apps 8 --workers 2"`; `ARGS=--help` lists them.

@@ -39,10 +39,10 @@ the slider reruns, so it includes page loads, trainers and anything else the ser
 the process tree (shared pages of forked children count twice) and sampled every 0.5 s; the maximum is reported.
 The bench's own CPU and event-loop lag are printed too: on a small machine the clients compete with the server.
 
-When it starts the server itself it runs `python -m streamlit run app.py` on 127.0.0.1 with LATENT_LAB_MODELS in a
-fresh temporary folder (removed afterwards) and LATENT_LAB_NO_WARMUP unset, waits for `/_stcore/health`, visits
-every page once (and moves its slider once) to fill the caches, waits for the server's process tree to go quiet
-(under 0.2 cores: UMAP's numba compile runs at start in the web process and in the training worker), and kills
+When it starts the server itself it runs `python -m ui.serve` (what `make run` runs: `streamlit run app.py`) on
+127.0.0.1 with LATENT_LAB_MODELS in a fresh temporary folder (removed afterwards) and LATENT_LAB_NO_WARMUP unset,
+waits for `/_stcore/health`, visits every page once (and moves its slider once) to fill the caches, waits for the
+server's process tree to go quiet (under 0.2 cores: the Dask workers compile UMAP's code at start), and kills
 the server's process group at the end, also on Ctrl-C. It only ever connects to 127.0.0.1. Exit status: 0, or 1
 when any error was counted, 2 when the server did not come up.
 """
@@ -780,7 +780,7 @@ def start_server(port: int, models: Path, log: Path) -> subprocess.Popen:
     """`streamlit run app.py` in its own process group, so the whole tree can be killed at the end."""
     env = dict(os.environ, LATENT_LAB_MODELS=str(models))
     env.pop("LATENT_LAB_NO_WARMUP", None)  # a real server warms UMAP
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "ui.serve", "--server.headless", "true",  # what `make run` runs
            "--server.port", str(port), "--server.address", "127.0.0.1"]
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

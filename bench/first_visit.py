@@ -8,8 +8,9 @@ Chromium (Playwright), seconds from typing the address until the page stops chan
     .venv/bin/python bench/first_visit.py --cold-class 30          # + 30 sessions 5 s after a fresh start
     .venv/bin/python bench/first_visit.py --pages anomalies,compress --json out.json
 
-How a visit is timed: each visit is a fresh browser context (a new student) that opens
-`/<page>?dataset=..&model=..`. The server appends a line to $LATENT_LAB_RUN_LOG at the end of every run of a page
+How a visit is timed: each pass over the pages is one fresh browser context (a student's browser: the first page loads
+Streamlit's scripts, later pages find them in its cache, as they would), which opens `/<page>?dataset=..&model=..`
+in a new tab for every page. The server appends a line to $LATENT_LAB_RUN_LOG at the end of every run of a page
 (ui/runlog.py); every 100 ms the bench reads that log and a signature of the main area (its text, how many images,
 charts, canvases and tables, stale elements). "ready" is when the signature last changed, once a run of the page has
 finished, no spinner or progress bar is left, and nothing has changed for 1.5 s; "first progress" is when a spinner
@@ -63,30 +64,45 @@ class Visit:
     first_progress_s: float | None
     blank_s: float
     exception: bool
+    run_done_s: float | None = None  # when the server had finished the page's first run (from the address typed)
+    script_s: float | None = None  # how long that run took on the server
 
 
-def runs_of(log: Path, start: int, page: str) -> int:
-    """How many runs of `page` the server finished since byte `start` of its run log."""
+def runs_of(log: Path, start: int, page: str) -> list[float]:
+    """The script seconds of each run of `page` the server finished since byte `start` of its run log."""
     try:
         with open(log) as f:
             f.seek(start)
-            return sum(1 for line in f if line.split("\t")[0] == (page or "home"))
+            return [float(line.split("\t")[1]) for line in f if line.split("\t")[0] == (page or "home")]
     except FileNotFoundError:
-        return 0
+        return []
 
 
-def time_visit(browser, url: str, page: str, visit: int, timeout: float, log: Path) -> Visit:
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = ctx.new_page()
+TITLES = {"": "Home", "reconstructions": "Reconstructions", "latent_space": "Latent space", "draw": "Draw",
+          "generate": "Generate", "denoise": "Denoise", "anomalies": "Anomalies", "compare": "Compare",
+          "compress": "Compress", "features": "Features", "train": "Train"}
+
+
+def time_visit(ctx, tab, url: str, page: str, visit: int, timeout: float, log: Path) -> tuple[Visit, object]:
+    """Open `page`: by its address in a new tab (`tab` None: a shared link), or by its link in the sidebar of the
+    open `tab` (a student moving between pages). Returns the visit and the tab."""
     start = log.stat().st_size if log.exists() else 0
     t0 = time.perf_counter()
-    tab.goto(url, wait_until="commit")
+    if tab is None:
+        tab = ctx.new_page()
+        tab.goto(url, wait_until="commit")
+    else:
+        link = tab.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(rf"{TITLES[page]}$")).first
+        link.click()
     last_sig, last_change = None, 0.0
     first_progress = None
     blank_since, blank_max = 0.0, 0.0
-    ready = None
+    ready = run_done = script = None
     while True:
         now = time.perf_counter() - t0
+        runs = runs_of(log, start, page)
+        if runs and run_done is None:
+            run_done, script = now, runs[0]
         try:
             s = tab.evaluate(SIGNATURE)
         except Exception:  # the page is navigating
@@ -101,21 +117,20 @@ def time_visit(browser, url: str, page: str, visit: int, timeout: float, log: Pa
             blank_since = None
         if s["sig"] != last_sig or s["progress"]:
             last_sig, last_change = s["sig"], now
-        elif now - last_change >= STILL_S and runs_of(log, start, page):
+        elif now - last_change >= STILL_S and runs:
             ready = last_change
             break
         if now > timeout:
             break
         time.sleep(0.1)
     exception = tab.locator('[data-testid="stException"]').count() > 0
-    ctx.close()
-    return Visit(page or "home", visit, ready, first_progress, blank_max, exception)
+    return Visit(page or "home", visit, ready, first_progress, blank_max, exception, run_done, script), tab
 
 
 def start_server(env: dict, log: Path) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-           str(port), "--server.address", "127.0.0.1"]
+    cmd = [sys.executable, "-m", "ui.serve", "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1"]  # what `make run` runs
     t0 = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -129,7 +144,10 @@ def stop(proc: subprocess.Popen) -> None:
     stop_server(proc)
 
 
-def visit_all(env: dict, query: str, pages: list[str], timeout: float, log: Path, label: str) -> list[Visit]:
+def visit_all(env: dict, query: str, pages: list[str], timeout: float, log: Path, label: str,
+              navigate: bool) -> list[Visit]:
+    """Two passes over the pages on a fresh server, each in a fresh browser: by address (a new tab per page, as a
+    shared link opens) or, with `navigate`, the first page by address and the others by the sidebar's links."""
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "bench"))
@@ -145,12 +163,17 @@ def visit_all(env: dict, query: str, pages: list[str], timeout: float, log: Path
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for visit in (1, 2):
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                tab = None
                 for page in pages:
-                    v = time_visit(browser, f"{base}/{page}?{query}", page, visit, timeout, runs)
+                    v, opened = time_visit(ctx, tab, f"{base}/{page}?{query}", page, visit, timeout, runs)
+                    tab = opened if navigate else opened.close()
                     print(f"[{label}] {v.page:<16} visit {visit}: ready {fmt(v.ready_s)}, first progress "
-                          f"{fmt(v.first_progress_s)}, blank {v.blank_s:.1f} s"
+                          f"{fmt(v.first_progress_s)}, blank {v.blank_s:.1f} s, server run done at "
+                          f"{fmt(v.run_done_s)} (script {fmt(v.script_s)})"
                           + (" EXCEPTION" if v.exception else ""), file=sys.stderr)
                     out.append(v)
+                ctx.close()
             browser.close()
         return out
     finally:
@@ -209,15 +232,25 @@ def cold_class(env: dict, sessions: int, after: float, seconds: float, log: Path
         stop(proc)
 
 
-def table(visits: list[Visit]) -> str:
-    by = {}
-    for v in visits:
-        by.setdefault(v.page, {})[v.visit] = v
-    lines = ["| page | first visit | second visit | first progress | longest blank |", "|---|---|---|---|---|"]
+def table(links: list[Visit], navigation: list[Visit]) -> str:
+    """First and second visits by link and by navigation, side by side, with the first link visit's server time."""
+    by: dict[str, dict] = {}
+    for mode, visits in (("link", links), ("nav", navigation)):
+        for v in visits:
+            by.setdefault(v.page, {})[(mode, v.visit)] = v
+    lines = ["| page | first visit, link | first visit, sidebar | second visit, link | second, sidebar | server done "
+             "(script), first link | first progress | longest blank |", "|---|---|---|---|---|---|---|---|"]
     for page, vs in by.items():
-        a, b = vs.get(1), vs.get(2)
-        lines.append(f"| {page} | {fmt(a.ready_s if a else None)} | {fmt(b.ready_s if b else None)} | "
-                     f"{fmt(a.first_progress_s if a else None)} | {a.blank_s:.1f} s |")
+        first = vs.get(("link", 1))
+
+        def ready(key: tuple[str, int], vs: dict = vs) -> str:
+            v = vs.get(key)
+            return fmt(v.ready_s) if v else "-"
+
+        lines.append(f"| {page} | {ready(('link', 1))} | {ready(('nav', 1))} | {ready(('link', 2))} | "
+                     f"{ready(('nav', 2))} | {fmt(first.run_done_s) if first else '-'} "
+                     f"({fmt(first.script_s) if first else '-'}) | {fmt(first.first_progress_s) if first else '-'} | "
+                     + (f"{max(v.blank_s for v in vs.values()):.1f} s |"))
     return "\n".join(lines)
 
 
@@ -244,10 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not a.skip_small:
             env = dict(base_env, LATENT_LAB_MODELS=str(work / "models-small"))
-            visits = visit_all(env, f"dataset=mnist-5k&model={a.model}", pages, a.timeout, work / "small.log",
-                               "mnist-5k")
-            results["mnist-5k"] = [asdict(v) for v in visits]
-            print(f"\nmnist-5k, {a.model}, fresh server\n{table(visits)}")
+            query = f"dataset=mnist-5k&model={a.model}"
+            links = visit_all(env, query, pages, a.timeout, work / "small.log", "mnist-5k, links", False)
+            nav = visit_all(env, query, pages, a.timeout, work / "small-nav.log", "mnist-5k, sidebar", True)
+            results["mnist-5k"] = {"link": [asdict(v) for v in links], "sidebar": [asdict(v) for v in nav]}
+            print(f"\nmnist-5k, {a.model}, a fresh server for each mode\n{table(links, nav)}")
         if a.full:
             from tests.fullsize import write_mnist
 
@@ -260,10 +294,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nfull MNIST, `python -m ae train --dataset mnist --arch conv --variant vae --latent 16 --epochs "
                   f"{a.epochs}`: {t['wall_s']:.0f} s in all, training {t['train_s']:.0f} s, after training "
                   f"{fmt(t['after_training_s'])}, peak memory {t['peak_rss_mb']:,.0f} MB")
-            visits = visit_all(env, "dataset=mnist&model=yours/full-vae-16", pages, a.timeout, work / "full.log",
-                               "full MNIST")
-            results["mnist"] = [asdict(v) for v in visits]
-            print(f"\nfull MNIST (60,000 / 10,000), full-vae-16 trained by the CLI, fresh server\n{table(visits)}")
+            query = "dataset=mnist&model=yours/full-vae-16"
+            links = visit_all(env, query, pages, a.timeout, work / "full.log", "full MNIST, links", False)
+            nav = visit_all(env, query, pages, a.timeout, work / "full-nav.log", "full MNIST, sidebar", True)
+            results["mnist"] = {"link": [asdict(v) for v in links], "sidebar": [asdict(v) for v in nav]}
+            print(f"\nfull MNIST (60,000 / 10,000), full-vae-16 trained by the CLI, a fresh server for each mode\n"
+                  f"{table(links, nav)}")
         if a.cold_class:
             env = dict(base_env, LATENT_LAB_MODELS=str(work / "models-cold"))
             r = classroom_result = cold_class(env, a.cold_class, a.cold_after, a.cold_seconds, work / "cold.log")

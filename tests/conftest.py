@@ -10,7 +10,10 @@ import pytest
 _DATA = tempfile.mkdtemp(prefix="latent-lab-test-data-")
 os.environ["LATENT_LAB_DATA"] = _DATA
 os.environ["LATENT_LAB_OFFLINE"] = "1"
-os.environ["LATENT_LAB_NO_WARMUP"] = "1"  # the UMAP warm-up thread has its own test (it clears this)
+os.environ["LATENT_LAB_NO_WARMUP"] = "1"  # no UMAP warm-up tasks on the test clusters' workers
+# AppTest pages compute missing analyses in a thread of the test process instead of on a Dask analysis worker (the
+# worker path has its own tests in test_analyses.py); the browser tests' real server does not inherit this.
+os.environ["LATENT_LAB_ANALYSIS_INLINE"] = "1"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -11,8 +12,8 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def app(page: str | None = None, query: dict[str, str] | None = None, **state) -> AppTest:
-    """The app after its first run (and a switch to `page`), with no exception on the way; `query` is the link's
-    parameters (as a shared URL would carry them)."""
+    """The app after its first run (and a switch to `page`), with no exception on the way and every analysis the
+    page waited for computed (`settle`); `query` is the link's parameters (as a shared URL would carry them)."""
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in (query or {}).items():
         at.query_params[k] = v
@@ -21,7 +22,24 @@ def app(page: str | None = None, query: dict[str, str] | None = None, **state) -
     at.run()
     if page:
         at.switch_page(page).run()
+    settle(at)
     assert not at.exception, at.exception
+    return at
+
+
+def waiting(at: AppTest) -> bool:
+    """Whether the page shows an analysis being computed (its progress bar) right now."""
+    return any("computed once on a worker" in p.proto.text for p in at.get("progress"))
+
+
+def settle(at: AppTest, timeout: float = 300) -> AppTest:
+    """Rerun the page until no analysis is being computed for it (the browser's progress bar reruns the page by
+    itself; AppTest does not run timers)."""
+    deadline = time.time() + timeout
+    while waiting(at) and time.time() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not waiting(at), [p.proto.text for p in at.get("progress")]
     return at
 
 

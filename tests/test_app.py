@@ -164,22 +164,6 @@ def test_a_user_model_gets_a_live_cached_map(tmp_path, monkeypatch):
     assert caption_matching(at, r"computed here")  # the same map, now from the cache
 
 
-def test_umap_is_warmed_up_in_the_background_once(monkeypatch):
-    import threading
-
-    import ui.cache
-
-    started = threading.Event()
-    monkeypatch.delenv("LATENT_LAB_NO_WARMUP", raising=False)
-    monkeypatch.setattr(ui.cache, "warm_up_umap", started.set)
-    ui.cache.umap_warmup.clear()
-    thread = ui.cache.umap_warmup()
-    assert thread is not None and thread.daemon and thread.name == "umap-warmup"
-    assert started.wait(5)
-    assert ui.cache.umap_warmup() is thread  # one warm-up per server, not per session
-    ui.cache.umap_warmup.clear()
-
-
 @pytest.mark.slow
 def test_warm_up_compiles_a_real_umap_fit():
     import numpy as np

@@ -4,6 +4,7 @@ appears, and a screenshot is saved in screenshots/ (git-ignored) for a person to
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
@@ -260,8 +261,9 @@ def test_two_students_train_at_once_queue_and_open_their_models(browser, streaml
         for p in pages:
             p.context.close()
         for name in names:
-            for suffix in (".json", ".safetensors", ".maps.safetensors"):
+            for suffix in (".json", ".safetensors", ".recording.safetensors"):
                 (target / f"{name}{suffix}").unlink(missing_ok=True)
+            shutil.rmtree(target / f"{name}.analyses", ignore_errors=True)
 
 
 def test_bad_uploads_get_messages_in_the_browser_and_a_good_one_is_usable(page, streamlit_url, tmp_path):

@@ -59,8 +59,8 @@ def test_pca_numbers_are_reproduced_independently(data):
     from sklearn.decomposition import PCA
 
     rows = {r["setting"]: r for r in pca_rows(data, 16, n=300)}
-    x_train = data.x_train.flatten(1).numpy().astype(np.float64)
-    x = data.x_test[:300].flatten(1).numpy().astype(np.float64)
+    x_train = data.train_x().flatten(1).numpy().astype(np.float64)
+    x = data.test_x(slice(0, 300)).flatten(1).numpy().astype(np.float64)
     pca = PCA(n_components=16, random_state=0).fit(x_train)
     rec = np.clip(pca.inverse_transform(pca.transform(x)), 0, 1)
     psnr = np.mean(10 * np.log10(1.0 / ((rec - x) ** 2).mean(1)))
@@ -70,7 +70,7 @@ def test_pca_numbers_are_reproduced_independently(data):
 def test_jpeg_numbers_are_reproduced_independently(data):
     rows = [r for r in codec_rows(data, n=100, qualities=(50,)) if r["method"] == "JPEG"]
     sizes, errors = [], []
-    for img in data.x_test[:100]:
+    for img in data.test_x(slice(0, 100)):
         arr = (img[0].numpy() * 255).round().astype(np.uint8)
         buf = io.BytesIO()
         Image.fromarray(arr).save(buf, format="JPEG", quality=50)
@@ -93,3 +93,24 @@ def test_bytes_at_psnr_interpolates_and_the_decoder_is_paid_back(conv16):
     assert payback_images(size, 16, 400) == pytest.approx(size / 384)
     assert payback_images(size, 16, 10) == float("inf")
 
+
+
+def test_the_budget_view_uses_the_stored_ranges_and_basis_and_matches_the_curves(data, conv16):
+    """side_by_side quantises with the train range stored in the compress analysis and PCA's stored basis: an 8-bit
+    code of the first images costs what the chart says and decodes to the same PSNR as the analysis measured."""
+    from ae.explore.analyses import compute
+    from ae.explore.compress import model_coder, pca_coder, side_by_side
+
+    a = compute("compress", conv16, data)
+    p = compute("pca-16", None, data)
+    x = data.test_x(list(range(8)))
+    shown = side_by_side([model_coder("conv-ae-16", conv16, a.arrays["train_lo"], a.arrays["train_hi"]),
+                          pca_coder("PCA 16", p.arrays["mean"], p.arrays["components"], p.arrays["train_lo"],
+                                    p.arrays["train_hi"])], x, 16)
+    code, pca, jpeg, webp = shown
+    assert code.label == "conv-ae-16, 8 bits" and code.bytes == 16 and code.images.shape == (8, 1, 28, 28)
+    assert pca.label == "PCA 16, 8 bits" and pca.bytes == 16 and pca.psnr < code.psnr
+    assert jpeg.images is None and "bytes at the least" in jpeg.label  # JPEG's header alone is bigger
+    by_hand = model_rows("conv-ae-16", conv16, data, n=8)
+    eight = next(r for r in by_hand if r["setting"] == "8 bits, packed")
+    assert code.psnr == pytest.approx(eight["psnr"], abs=1e-3)

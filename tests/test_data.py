@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 import pytest
 import torch
@@ -15,7 +13,10 @@ def test_mnist_5k_is_the_offline_default(mnist5k):
     d = mnist5k
     assert dataset_names()[0] == "mnist-5k"
     assert d.x_train.shape == (4000, 1, 28, 28) and d.x_test.shape == (1000, 1, 28, 28)
-    assert d.x_train.dtype == torch.float32 and float(d.x_train.min()) == 0 and float(d.x_train.max()) == 1
+    assert d.x_train.dtype == torch.uint8 and int(d.x_train.min()) == 0 and int(d.x_train.max()) == 255  # as stored
+    x = d.test_x()
+    assert x.dtype == torch.float32 and float(x.min()) == 0 and float(x.max()) == 1  # as a model reads it
+    assert d.nbytes == 5000 * 784  # one byte a pixel
     assert torch.bincount(d.y_test).tolist() == [100] * 10  # stratified
     assert torch.bincount(d.y_train).tolist() == [400] * 10
     assert d.class_names == [str(i) for i in range(10)]
@@ -37,10 +38,11 @@ def test_digits():
 
 
 def write_idx(folder, prefix: str, images: np.ndarray, labels: np.ndarray) -> None:
+    from tests.fullsize import write_idx as write
+
     folder.mkdir(parents=True, exist_ok=True)
-    n, h, w = images.shape
-    (folder / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x803, n, h, w) + images.tobytes())
-    (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, n) + labels.tobytes())
+    write(folder / f"{prefix}-images-idx3-ubyte", images)
+    write(folder / f"{prefix}-labels-idx1-ubyte", labels)
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST"), ("kmnist", "KMNIST")])
@@ -53,7 +55,8 @@ def test_torchvision_sources_read_idx_files_offline(tmp_path, name, folder):
     write_idx(raw, "t10k", te_x, te_y)
     d = load_dataset(name, root=tmp_path, download=False)
     assert d.x_train.shape == (12, 1, 28, 28) and d.x_test.shape == (5, 1, 28, 28)
-    assert torch.allclose(d.x_train[3, 0], torch.from_numpy(tr_x[3]).float() / 255)
+    assert torch.equal(d.x_train[3, 0], torch.from_numpy(tr_x[3]))  # stored as the file's bytes
+    assert torch.allclose(d.train_x(3)[0], torch.from_numpy(tr_x[3]).float() / 255)
     assert d.y_test.tolist() == [0, 1, 2, 3, 4]
     assert len(d.class_names) == 10
 

@@ -39,8 +39,8 @@ def test_a_drawing_is_framed_like_the_dataset_it_is_read_against(mnist5k):
     from ae.data.imageio import typical_fill
     from ae.data.sources import load_dataset
 
-    assert typical_fill(mnist5k.x_test) == pytest.approx(20 / 28)
-    fill = typical_fill(load_dataset("digits").x_test)
+    assert typical_fill(mnist5k.test_x()) == pytest.approx(20 / 28)
+    fill = typical_fill(load_dataset("digits").test_x())
     assert fill == 1.0
     x = prepare_drawing(seven(), (1, 8, 8), fill)[0, 0].numpy()
     rows, cols = np.nonzero(x > 0.2)
@@ -51,7 +51,7 @@ def test_a_drawing_is_framed_like_the_dataset_it_is_read_against(mnist5k):
 def conv_ae_2(mnist5k):
     model, _ = load_model("pretrained/conv-ae-2.json")
     codes = encode(model, mnist5k.x_test).numpy()
-    errors = mse_per_sample(mnist5k.x_test, reconstruct(model, mnist5k.x_test)).numpy()
+    errors = mse_per_sample(mnist5k.test_x(), reconstruct(model, mnist5k.x_test)).numpy()
     return model, codes, errors
 
 

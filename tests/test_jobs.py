@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from ae.config import TrainConfig
+from ae.explore.analyses import model_kinds
 from ae.run.cluster import ClusterUnavailable, connect
 from ae.run.experiment import model_config_for
 from ae.run.jobs import JobQueue, QueueFull, estimate_wait
@@ -101,7 +102,7 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, mnist5k, t
     assert sorted(started, key=started.get) == ["a1", "b1", "c1", "a2"]
     assert all(j.state().status == "done" for j in (a, b, c, a2)), [j.state().message for j in (a, b, c, a2)]
     assert {p.name for p in tmp_path.iterdir() if p.name.startswith("b1")} == {
-        "b1.json", "b1.safetensors", "b1.maps.safetensors"}
+        "b1.json", "b1.safetensors", "b1.recording.safetensors", "b1.analyses"}
     assert not list(tmp_path.glob(".*reserved"))
 
 
@@ -138,14 +139,15 @@ def test_cli_zoo_and_train_page_write_the_same_files(queue, mnist5k, tmp_path):
     job = queue.submit("fay", "same", mnist5k, cfg, TrainConfig(epochs=2), page)
     wait_until(lambda: job.state().finished)
     assert job.state().status == "done", job.state().message
-    names = {"same.json", "same.safetensors", "same.maps.safetensors"}
+    names = {"same.json", "same.safetensors", "same.recording.safetensors", "same.analyses"}
     metas = {}
     for folder in (cli, zoo, page):
         assert {p.name for p in folder.iterdir()} == names, folder
         metas[folder.name] = json.loads((folder / "same.json").read_text())
-        maps = load_file(folder / "same.maps.safetensors")
-        assert set(maps) == {"codes", "pca", "umap", "tsne", "learning", "learning_index"}
-        assert maps["learning"].shape == (2, 500, 2)  # the recording: a frame per epoch, from every entry point
+        recording = load_file(folder / "same.recording.safetensors")
+        assert recording["learning"].shape == (2, 500, 2)  # the recording: a frame per epoch, from every entry point
+        analyses = sorted(p.name.split("-")[0] for p in (folder / "same.analyses").iterdir())
+        assert analyses == sorted(model_kinds(mnist5k)), folder  # every analysis a page reads, from every entry
     assert metas["cli"]["model"] == metas["zoo"]["model"] == metas["page"]["model"]
     assert set(metas["cli"]) == set(metas["page"]) == set(metas["zoo"]) - {"fp32_metrics"}
     a, b = load_file(cli / "same.safetensors"), load_file(page / "same.safetensors")

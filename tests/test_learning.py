@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from ae.config import TrainConfig
-from ae.explore.learning import MapRecorder, align, movement, plane, recording, sample_indices
+from ae.explore.learning import MapRecorder, align, movement, plane, sample_indices
 from ae.registry import build_model
 from ae.run.experiment import model_config_for
 from ae.run.train import fit
-from ae.store.maps import load_maps
+from ae.store.recording import load_recording
 
 
 def test_alignment_undoes_a_flip_and_a_rotation():
@@ -32,16 +32,16 @@ def test_one_aligned_frame_per_epoch_moves_less_than_unaligned(mnist5k):
     model = build_model(model_config_for(mnist5k, arch="dense", latent_dim=8, hidden=(64,)), seed=0)
     rec = MapRecorder.for_data(mnist5k, size=300)
     fit(model, mnist5k.x_train[:1500], TrainConfig(epochs=5, batch_size=64), callbacks=[rec])
-    frames = rec.arrays()["learning"]
+    frames, index = rec.recording()
     assert frames.shape == (5, 300, 2)
     before = [movement(rec.raw[t], frames[t - 1]) for t in range(1, 5)]
     after = [movement(frames[t], frames[t - 1]) for t in range(1, 5)]
     assert all(a <= b + 1e-9 for a, b in zip(after, before)) and sum(after) < sum(before)
-    assert np.array_equal(rec.arrays()["learning_index"], sample_indices(len(mnist5k.x_test), 300))
+    assert np.array_equal(index, sample_indices(len(mnist5k.x_test), 300))
 
 
 @pytest.mark.slow
-def test_train_and_save_stores_the_recording_with_the_maps(tmp_path):
+def test_train_and_save_stores_the_recording_beside_the_model(tmp_path):
     from ae.data.sources import load_dataset
     from ae.run.pipeline import train_and_save
 
@@ -49,6 +49,22 @@ def test_train_and_save_stores_the_recording_with_the_maps(tmp_path):
 
     cfg = model_config_for(digits, arch="dense", latent_dim=2, hidden=(32,))
     r = train_and_save(digits, cfg, TrainConfig(epochs=3), tmp_path, "rec")
-    frames, index = recording(load_maps(r.path))
+    frames, index = load_recording(r.path)
     assert frames.shape == (3, len(digits.x_test), 2) and index.dtype == np.int64
     assert np.array_equal(index, np.arange(len(digits.x_test)))  # 360 test digits: all of them
+
+
+def test_a_recording_belongs_to_its_weights(tmp_path):
+    import shutil
+
+    from ae.store.recording import recording_path, save_recording
+    from ae.store.zoo import ZOO_DIR
+
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(ZOO_DIR / f"conv-ae-2{suffix}", tmp_path / f"conv-ae-2{suffix}")
+    model = tmp_path / "conv-ae-2.json"
+    save_recording(model, np.zeros((2, 5, 2)), np.arange(5))
+    assert load_recording(model)[0].shape == (2, 5, 2) and recording_path(model).exists()
+    w = tmp_path / "conv-ae-2.safetensors"
+    w.write_bytes(w.read_bytes()[:-1] + b"x")  # other weights: the recording is not theirs
+    assert load_recording(model) is None

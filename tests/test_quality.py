@@ -32,7 +32,7 @@ def test_autoencoder_with_latent_16_beats_pca_16(mnist5k, pca16, arch, epochs):
 
 
 def test_vae_elbo_improves_over_training(mnist5k):
-    x_test = mnist5k.x_test[:500]
+    x_test = mnist5k.test_x(slice(0, 500))
     model = build_model(ModelConfig(arch="conv", variant="vae", latent_dim=16), seed=0)
     elbos = [float(elbo_per_sample(model, x_test).mean())]
 
@@ -56,7 +56,7 @@ def test_denoising_ae_beats_the_noisy_input_at_sigma_03(mnist5k):
         seed=0,
     )
     fit(model, mnist5k.x_train, TrainConfig(epochs=15, seed=0))
-    clean = mnist5k.x_test
+    clean = mnist5k.test_x()
     noisy = corrupt(clean, "gaussian", 0.3, generator=torch.Generator().manual_seed(0))
     noisy_psnr = float(psnr_per_sample(clean, noisy).mean())
     denoised_psnr = float(psnr_per_sample(clean, reconstruct(model, noisy)).mean())

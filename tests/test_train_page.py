@@ -48,7 +48,8 @@ def test_a_short_training_run_ends_in_every_picker(models_dir):
     start(at, "quick-one", epochs=2)
     wait_for(at, lambda a: any("saved after" in s.value for s in a.success))
     assert "saved after 2 epochs on CPU" in at.success[0].value or "saved after 2 epochs on GPU" in at.success[0].value
-    assert (models_dir / "quick-one.safetensors").exists() and (models_dir / "quick-one.maps.safetensors").exists()
+    assert (models_dir / "quick-one.safetensors").exists() and (models_dir / "quick-one.recording.safetensors").exists()
+    assert len(list((models_dir / "quick-one.analyses").iterdir())) == 5  # what every page reads, made with the model
     model, meta = load_model(models_dir / "quick-one.json")
     assert meta["epochs_run"] == 2 and meta["metrics"]["mse"] > 0 and model.cfg.channels == (8, 16)
     at.button(key="train_use").click().run()

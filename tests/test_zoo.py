@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 import torch
 
 from ae.config import TrainConfig
 from ae.data.noise import corrupt
+from ae.explore.analyses import model_kinds
 from ae.explore.embed import embed_2d
-from ae.explore.learning import movement, recording, sample_indices
+from ae.explore.learning import movement, sample_indices
 from ae.explore.metrics import encode, evaluate, pca_mse, psnr_per_sample, reconstruct
+from ae.run.analyse import find
 from ae.store.checkpoints import load_model
-from ae.store.maps import load_maps, maps_info
-from ae.store.zoo import ZOO, ZOO_DIR, ZooEntry, build_entry, knn_accuracy, read_manifest, shipped_models
+from ae.store.recording import load_recording
+from ae.store.zoo import (
+    ZOO,
+    ZOO_DIR,
+    ZooEntry,
+    build_entry,
+    dataset_analyses,
+    knn_accuracy,
+    read_manifest,
+    shipped_models,
+)
 
 NAMES = [e.name for e in ZOO]
 
@@ -34,11 +43,15 @@ def row(manifest, name):
     return next(r for r in manifest["models"] if r["name"] == name)
 
 
-def test_every_entry_ships_with_weights_config_maps_and_a_manifest_row(manifest):
+def test_every_entry_ships_with_weights_config_recording_analyses_and_a_manifest_row(manifest, mnist5k):
     assert [r["name"] for r in manifest["models"]] == NAMES
     for name in NAMES:
-        for suffix in (".safetensors", ".json", ".maps.safetensors"):
+        for suffix in (".safetensors", ".json", ".recording.safetensors"):
             assert (ZOO_DIR / f"{name}{suffix}").exists(), name + suffix
+        for key in model_kinds(mnist5k):  # what every page reads: a fresh server computes nothing for the zoo
+            assert find(key, ZOO_DIR / f"{name}.json", mnist5k) is not None, f"{name}: {key}"
+    for key in dataset_analyses(mnist5k, [r["latent_dim"] for r in manifest["models"]]):
+        assert find(key, None, mnist5k, [ZOO_DIR]) is not None, key
     readme = (ZOO_DIR / "README.md").read_text()
     assert all(f"| {name} |" in readme for name in NAMES)
     assert {"dense", "conv"} == {r["arch"] for r in manifest["models"]}
@@ -47,9 +60,10 @@ def test_every_entry_ships_with_weights_config_maps_and_a_manifest_row(manifest)
 
 
 def test_the_zoo_folder_is_small():
-    """Eleven models with their maps and training recordings (about 0.1 MB each) stay a small clone."""
-    total = sum(p.stat().st_size for p in ZOO_DIR.iterdir())
-    assert total < 8 * 2**20, f"{total / 2**20:.1f} MiB"
+    """Eleven models with their training recordings and every analysis the pages read (about 0.1 MB a model), and
+    mnist-5k's one-class models and baselines (2 MB), stay a small clone."""
+    total = sum(p.stat().st_size for p in ZOO_DIR.rglob("*") if p.is_file())
+    assert total < 10 * 2**20, f"{total / 2**20:.1f} MiB"
 
 
 @pytest.mark.slow
@@ -103,7 +117,7 @@ def test_every_zoo_model_ships_its_training_recording(manifest):
     """One frame per epoch of the same 500 test digits, consecutive frames aligned (they move less than the same
     frames turned by 90 degrees would)."""
     for r in manifest["models"]:
-        frames, index = recording(load_maps(ZOO_DIR / f"{r['name']}.json"))
+        frames, index = load_recording(ZOO_DIR / f"{r['name']}.json")
         assert frames.shape == (r["epochs"], 500, 2), r["name"]
         assert np.array_equal(index, sample_indices(1000))
         turned = frames[1:] @ np.array([[0.0, -1.0], [1.0, 0.0]])
@@ -117,7 +131,7 @@ def test_conv_ae_16_reaches_half_the_pca_16_error(models, mnist5k):
 
 
 def test_denoising_ae_restores_noisy_digits_better_than_the_vanilla_ae(models, mnist5k):
-    clean = mnist5k.x_test
+    clean = mnist5k.test_x()
     noisy = corrupt(clean, "gaussian", 0.3, generator=torch.Generator().manual_seed(1))
     noisy_psnr = float(psnr_per_sample(clean, noisy).mean())
     dae = float(psnr_per_sample(clean, reconstruct(models["conv-dae-16"][0], noisy)).mean())
@@ -134,26 +148,24 @@ def test_the_2d_vae_map_separates_digits(manifest, models, mnist5k):
     assert acc > 0.5  # chance is 0.1
 
 
-def test_maps_belong_to_the_weights_they_were_made_from(models, mnist5k, tmp_path):
+def test_shipped_maps_are_what_the_shipped_weights_encode(models, mnist5k):
     for name, (model, _) in models.items():
-        maps = load_maps(ZOO_DIR / f"{name}.json")
-        assert maps is not None, name
-        assert set(maps) == {"codes", "pca", "umap", "tsne", "learning", "learning_index"}
-        assert all(maps[k].shape == (1000, 2) for k in ("pca", "umap", "tsne"))
+        maps = find("maps", ZOO_DIR / f"{name}.json", mnist5k)
+        assert set(maps.arrays) == {"codes", "pca", "umap", "tsne"}
+        assert all(maps.arrays[k].shape == (1000, 2) for k in ("pca", "umap", "tsne"))
         codes = encode(model, mnist5k.x_test).numpy()
-        np.testing.assert_allclose(maps["codes"], codes, atol=2e-2 * np.abs(codes).max())
+        np.testing.assert_allclose(maps.arrays["codes"].astype(np.float32), codes, atol=2e-2 * np.abs(codes).max())
         pca = embed_2d(codes, "pca")
-        np.testing.assert_allclose(np.abs(maps["pca"]), np.abs(pca), atol=2e-2 * np.abs(pca).max())
-        assert maps_info(ZOO_DIR / f"{name}.json")["split"] == "test"
-    # change the weights and the old maps no longer count
-    for suffix in (".json", ".safetensors", ".maps.safetensors"):
-        shutil.copy(ZOO_DIR / f"conv-ae-2{suffix}", tmp_path / f"conv-ae-2{suffix}")
-    assert load_maps(tmp_path / "conv-ae-2.json") is not None
-    w = tmp_path / "conv-ae-2.safetensors"
-    data = bytearray(w.read_bytes())
-    data[-2] ^= 0xFF
-    w.write_bytes(bytes(data))
-    assert load_maps(tmp_path / "conv-ae-2.json") is None
+        np.testing.assert_allclose(np.abs(maps.arrays["pca"].astype(np.float32)), np.abs(pca),
+                                   atol=2e-2 * np.abs(pca).max())
+        assert maps.info["fitted"] == {"pca": 1000, "umap": 1000, "tsne": 1000}
+
+
+def test_shipped_errors_are_what_the_shipped_weights_make(models, mnist5k, manifest):
+    for name, (model, _) in models.items():
+        recon = find("recon", ZOO_DIR / f"{name}.json", mnist5k)
+        assert recon.arrays["mse"].shape == (1000,)
+        assert float(recon.arrays["mse"].mean()) == pytest.approx(row(manifest, name)["mse"], rel=1e-4), name
 
 
 @pytest.mark.slow
@@ -163,4 +175,5 @@ def test_pretrain_builds_an_entry_with_files_and_row(mnist5k, tmp_path):
     assert r["epochs"] == 2 and r["elbo"] < 0 and r["iw_nll"] > 0
     model, meta = load_model(tmp_path / "tiny-vae-2.json")
     assert meta["weights_dtype"] == "float16" and meta["train"] == TrainConfig(epochs=2).to_dict()
-    assert load_maps(tmp_path / "tiny-vae-2.json")["umap"].shape == (1000, 2)
+    assert find("maps", tmp_path / "tiny-vae-2.json", mnist5k).arrays["umap"].shape == (1000, 2)
+    assert {p.name.split("-")[0] for p in (tmp_path / "tiny-vae-2.analyses").iterdir()} == set(model_kinds(mnist5k))

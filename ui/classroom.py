@@ -115,7 +115,7 @@ def analysis_child(scheduler: str) -> Child:
 def app_child(index: int, port: int, scheduler: str, models: Path, threads: int) -> Child:
     """Streamlit process `index` (1-based; its HAProxy server and cookie are `app<index>`), reachable only through
     the proxy. OMP_NUM_THREADS keeps N apps' torch inference from starting N x cores threads (unless already set)."""
-    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    argv = [sys.executable, "-m", "ui.serve", "--server.headless", "true",  # streamlit run app.py, preloaded
             "--server.address", "127.0.0.1", "--server.port", str(port)]
     env = {SCHEDULER_ENV: scheduler, MODELS_ENV: str(models), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     if "OMP_NUM_THREADS" not in os.environ:

@@ -207,7 +207,7 @@ class AnalysisQueue:
         task = task_name(key, weights, data.fingerprint)
         with self._lock:
             p = self.pending.get(task)
-            if p is not None and p.state != "failed":
+            if p is not None:  # running, done, or failed: a failure stays on the page until someone asks again
                 return p
             p = Pending(key, task, title, path_for(key, model_json, data))
             self.pending[task] = p
