@@ -24,7 +24,8 @@ def models_dir(tmp_path, monkeypatch):
     from ui.cache import catalog
 
     catalog.clear()
-    return folder
+    yield folder
+    catalog.clear()  # the next test must not see this folder's models
 
 
 @pytest.fixture(scope="session")

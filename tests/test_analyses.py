@@ -161,14 +161,11 @@ def test_a_killed_analysis_worker_leaves_no_file_and_says_so(cluster, mnist5k, t
     assert again.state == "done", again.error
 
 
-def test_a_failed_analysis_shows_its_reason_and_a_retry_on_the_page(tmp_path, monkeypatch):
+def test_a_failed_analysis_shows_its_reason_and_a_retry_on_the_page(models_dir, monkeypatch):
     from tests.helpers import app
     from ui.analysis import analysis_queue
-    from ui.cache import catalog
 
-    monkeypatch.setenv("LATENT_LAB_MODELS", str(tmp_path))
-    copy_model("conv-ae-2", tmp_path, "broken")
-    catalog.clear()
+    copy_model("conv-ae-2", models_dir, "broken")
     queue = analysis_queue()
     real = queue._run_here
 

@@ -129,7 +129,7 @@ def test_latent_space_maps_and_decoding():
     assert after.proto.imgs[0].caption != before
 
     at.segmented_control(key="map_method").set_value("UMAP").run()
-    assert caption_matching(at, "precomputed with the model")
+    assert caption_matching(at, "UMAP fitted on all 1,000 codes, computed once")
     assert any("has no inverse" in i.value for i in at.info)
 
     at.segmented_control(key="map_method").set_value("Raw latent dims").run()

@@ -59,13 +59,15 @@ def test_haproxy_accepts_the_config(tmp_path):
 
 def test_workers_get_one_gpu_each_or_a_share_of_the_cores():
     plan = make_plan(parse_args(["--apps", "2", "--app-port", "9000"]), cores=8, gpus=["3", "5"])
-    envs = [c.env for c in plan.worker_children]
-    assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["3", "5"]
+    trainers = [c for c in plan.worker_children if "train=1" in c.argv]
+    assert [c.env["CUDA_VISIBLE_DEVICES"] for c in trainers] == ["3", "5"]
+    (analysis,) = [c for c in plan.worker_children if "analysis=1" in c.argv]  # the pages' own worker
+    assert "CUDA_VISIBLE_DEVICES" not in analysis.env and analysis.env["LATENT_LAB_TORCH_THREADS"] == "2"
     assert "one per CUDA GPU" in plan.workers_why
     assert plan.app_ports == [9000, 9001]
 
     plan = make_plan(parse_args(["--apps", "4", "--workers", "2"]), cores=8, gpus=[])
-    for c in plan.worker_children:
+    for c in plan.worker_children[:2]:
         assert c.env["OMP_NUM_THREADS"] == c.env["LATENT_LAB_TORCH_THREADS"] == "2"  # 8 cores // (2 * 2 workers)
         assert "CUDA_VISIBLE_DEVICES" not in c.env
         assert str(ROOT) in c.env["PYTHONPATH"].split(os.pathsep)
@@ -92,7 +94,8 @@ def test_app_command_is_headless_on_loopback_with_the_shared_models(tmp_path):
 def test_dry_run_prints_commands_and_config_and_starts_nothing(capsys):
     assert main(["--dry-run", "--apps", "2", "--workers", "1", "--port", "8123"]) == 0
     out = capsys.readouterr().out
-    assert "dask_scheduler" in out and "dask_worker" in out and out.count("streamlit run app.py") == 2
+    assert "dask_scheduler" in out and out.count("dask_worker") == 2 and out.count("-m ui.serve") == 2
+    assert out.count("--resources analysis=1") == 1 and out.count("nice -n 10") == 2  # workers yield to the apps
     assert "# haproxy.cfg" in out and "bind 0.0.0.0:8123" in out
 
 

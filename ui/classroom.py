@@ -106,9 +106,9 @@ def worker_child(index: int, scheduler: str, threads: int, gpu: str | None = Non
     return Child(f"worker{index}", argv, env)
 
 
-def analysis_child(scheduler: str) -> Child:
+def analysis_child(scheduler: str, cores: int) -> Child:
     """The analysis worker (resource analysis=1): computes what pages read, never behind a training."""
-    argv, env = worker_command([scheduler], "analysis", "analysis", analysis_threads())
+    argv, env = worker_command([scheduler], "analysis", "analysis", analysis_threads(cores))
     return Child("analysis", argv, env)
 
 
@@ -391,7 +391,7 @@ def make_plan(a: argparse.Namespace, cores: int, gpus: list[str]) -> Plan:
         why += f"; {threads} torch thread(s) each" + ("" if gpus else " on the CPU")
         sched = [scheduler_child(a.scheduler_port)]
         workers = [worker_child(i, scheduler, threads, gpus[(i - 1) % len(gpus)] if gpus else None)
-                   for i in range(1, n + 1)] + [analysis_child(scheduler)]
+                   for i in range(1, n + 1)] + [analysis_child(scheduler, cores)]
     app_threads = max(1, cores // a.apps)
     apps = [app_child(i, port, scheduler, a.models.resolve(), app_threads) for i, port in enumerate(app_ports, 1)]
     return Plan(scheduler, sched, workers, apps, app_ports, why, render_haproxy_cfg(a.host, a.port, app_ports,

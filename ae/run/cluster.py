@@ -48,9 +48,9 @@ def worker_command(scheduler: list[str], name: str, resource: str, threads: int,
     return argv, env
 
 
-def analysis_threads() -> int:
-    """Torch threads of the analysis worker: a quarter of the cores, at least one."""
-    return max(1, cpu_count() // 4)
+def analysis_threads(cores: int | None = None) -> int:
+    """Torch threads of the analysis worker: a quarter of the cores (this machine's by default), at least one."""
+    return max(1, (cores or cpu_count()) // 4)
 
 
 class ClusterUnavailable(RuntimeError):
