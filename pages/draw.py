@@ -22,9 +22,9 @@ st.title("Draw")
 sel = current_selection()
 data, entry, model = sel.data, sel.entry, sel.model
 if data.kind != "image" or model.cfg.input_shape[0] != 1:
-    st.info(f"Drawing makes grey images; {entry.name} reads {data.name}'s "
-            f"{'colour images' if data.kind == 'image' else 'table rows'}. Pick a model of grey images such as "
-            "digits.")
+    st.info(f"The Draw page is for digit models: a drawing is a grey image, and {entry.name} reads {data.name}'s "
+            f"{'colour images' if data.kind == 'image' else 'table rows'}. Pick a model of grey images such as the "
+            "digits in the sidebar.")
     st.stop()
 labels = data.y_test.numpy() if data.y_test is not None else None
 names = data.class_names
