@@ -55,21 +55,24 @@ for k in picked:
     except CheckpointError as err:
         st.error(f"{e.name} cannot be loaded: {err}")
 reports = need(data, *[("recon", compatible[k].path) for k in loaded])  # each model's errors, computed once
-for k, recon in zip(loaded, reports):
-    e, meta = compatible[k], loaded[k]
-    rep = ReconReport.of(recon.arrays)
-    whole = rep.summary()
-    if data.kind == "image":
-        grids.append(tile_png(reconstruct_images(e.path, e.stamp, data.name, tuple(int(i) for i in idx)), n, 1, 3))
-        captions.append(f"{e.name} (MSE on these: {rep.summary(idx)['mse']:.4f})")
-    same_data = meta.get("dataset", {}).get("name") == data.name
-    rows.append({
-        "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
-        "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"), "SSIM": whole.get("ssim"),
-        "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
-        "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "
-        f"{meta.get('dataset', {}).get('name', '?')}",
-    })
+with st.spinner(f"Rebuilding the same {n} test images with each of the {len(loaded)} models…"):
+    for k, recon in zip(loaded, reports):
+        e, meta = compatible[k], loaded[k]
+        rep = ReconReport.of(recon.arrays)
+        whole = rep.summary()
+        if data.kind == "image":
+            shown = reconstruct_images(e.path, e.stamp, data.name, tuple(int(i) for i in idx))
+            grids.append(tile_png(shown, n, 1, 3))
+            captions.append(f"{e.name} (MSE on these: {rep.summary(idx)['mse']:.4f})")
+        same_data = meta.get("dataset", {}).get("name") == data.name
+        rows.append({
+            "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
+            "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"),
+            "SSIM": whole.get("ssim"),
+            "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
+            "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "
+            f"{meta.get('dataset', {}).get('name', '?')}",
+        })
 if grids:
     show(grids, captions, "content")
 

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ae.registry import variant_title
-from ui.cache import catalog, device_name, draw_gallery_strip
+from ui.cache import catalog, device_name, draw_gallery_strip, model_meta
 from ui.images import png, show
 from ui.shell import ensure_shell
 
@@ -31,7 +31,7 @@ if not entries:
     st.stop()
 rows = []
 for e in entries:
-    meta_metrics = draw_gallery_strip(e.path, e.stamp)[1]
+    meta_metrics = model_meta(e.path, e.stamp).get("metrics", {})  # the JSON alone: no weights to load for a table
     rows.append({
         "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
         "parameters": e.parameters, "trained on": e.dataset, "test MSE": meta_metrics.get("mse"),
@@ -52,7 +52,9 @@ st.caption("Every number is measured on the test split by `python -m ae pretrain
 
 st.subheader("Gallery: the same eight test digits, rebuilt by each model")
 cols = st.columns(3)
+drawing = st.empty()
 for i, e in enumerate(entries):
+    drawing.progress(i / len(entries), text=f"Rebuilding eight test digits with {e.name} ({i + 1} of {len(entries)})")
     strip, _ = draw_gallery_strip(e.path, e.stamp)
     with cols[i % 3]:
         st.markdown(f"**{e.name}** · {variant_title(e.variant)}, latent {e.latent_dim}")
@@ -60,3 +62,4 @@ for i, e in enumerate(entries):
             show(png(strip), "top: originals · bottom: reconstructions", "stretch")
         else:
             st.caption(f"(trained on {e.dataset}; no preview)")
+drawing.empty()

@@ -5,6 +5,7 @@ Skips, saying why, where /usr/bin/chromium is missing (CI installs it in .ci/run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -32,39 +33,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def streamlit_url():
+def chromium_or_skip() -> None:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium)")
+
+
+def start_server(models: str, **env: str) -> tuple[subprocess.Popen, str]:
+    """A real server as `make run` starts it (ui.serve), on loopback, saving models in `models`; its analyses run on
+    its own Dask analysis worker (the AppTest suites' in-process shortcut is not passed on)."""
     port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    # models trained by the browser tests go to a temporary folder, never the user's models/
-    models = tempfile.mkdtemp(prefix="latent-lab-browser-models-")
-    env["LATENT_LAB_MODELS"] = os.environ["LATENT_LAB_MODELS"] = models
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "LATENT_LAB_MODELS": models, **env}
+    env.pop("LATENT_LAB_ANALYSIS_INLINE", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "ui.serve", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.3)
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited: {proc.stdout.read().decode()[-2000:]}")
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not become healthy in 90 s")
-    yield url
-    proc.terminate()
+    stop_server(proc)
+    raise RuntimeError("streamlit did not become healthy in 90 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """The server and the Dask processes it started (its process group)."""
+    import signal
+
     try:
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def streamlit_url():
+    chromium_or_skip()
+    # models trained by the browser tests go to a temporary folder, never the user's models/
+    models = tempfile.mkdtemp(prefix="latent-lab-browser-models-")
+    os.environ["LATENT_LAB_MODELS"] = models
+    proc, url = start_server(models)
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -95,7 +95,7 @@ def test_dry_run_prints_commands_and_config_and_starts_nothing(capsys):
     assert main(["--dry-run", "--apps", "2", "--workers", "1", "--port", "8123"]) == 0
     out = capsys.readouterr().out
     assert "dask_scheduler" in out and out.count("dask_worker") == 2 and out.count("-m ui.serve") == 2
-    assert out.count("--resources analysis=1") == 1 and out.count("nice -n 10") == 2  # workers yield to the apps
+    assert out.count("--resources analysis=1") == 1 and out.count("nice -n 10") == 3  # the cluster yields to the apps
     assert "# haproxy.cfg" in out and "bind 0.0.0.0:8123" in out
 
 

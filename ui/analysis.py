@@ -111,7 +111,7 @@ def describe(s) -> str:
     else:
         eta = s.eta()
         now = (s.text or "starting") + f" · {s.fraction:.0%}" + (f" · about {eta:.0f} s left" if eta else "")
-    return f"{s.title}: computed once on a worker and kept for everyone. {now}"
+    return f"{s.title}: computed once on a worker and kept for everyone · {now}"
 
 
 def floats(a: np.ndarray) -> np.ndarray:

@@ -81,6 +81,17 @@ def load_model(path: str, stamp: int) -> tuple[Autoencoder, dict]:
         raise CheckpointError(f"{Path(path).name} cannot be read ({e.__class__.__name__}: {e})") from e
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def model_meta(path: str, stamp: int) -> dict:
+    """A model's JSON (validated), without its weights: what a table of models needs."""
+    from ae.store.checkpoints import read_meta
+
+    try:
+        return read_meta(path)
+    except CheckpointError:
+        return {}
+
+
 def loads(path: str, stamp: int) -> bool:
     try:
         load_model(path, stamp)

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ae.run.cluster import analysis_threads, worker_command
+from ae.run.cluster import analysis_threads, scheduler_command, worker_command
 
 ROOT = Path(__file__).resolve().parents[1]
 # The app reads these (ae.store.catalog.MODELS_ENV and the job queue); not imported, since importing ae loads torch.
@@ -95,8 +95,7 @@ def worker_threads(cores: int, workers: int) -> int:
 def scheduler_child(port: int) -> Child:
     """A Dask scheduler on 127.0.0.1 (the workers are local). ALLOWED_FAILURES=0: a worker killed mid-run fails
     that job instead of rerunning it on another worker behind the student's back."""
-    argv = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-            "--no-dashboard"]
+    argv = scheduler_command(["--port", str(port)])
     return Child("scheduler", argv, {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}, fatal=True)
 
 

@@ -1,6 +1,6 @@
 """Server time per script run, for benches: with LATENT_LAB_RUN_LOG=FILE set, each run of a page appends
-"page<TAB>seconds" to FILE. The time covers the page's script (model work and building every element's message),
-not transport or the browser; unset, it costs nothing."""
+"page<TAB>seconds<TAB>unix time at its end" to FILE. The time covers the page's script (model work and building every
+element's message), not transport or the browser; unset, it costs nothing."""
 
 from __future__ import annotations
 
@@ -21,4 +21,4 @@ def timed_run(page: str) -> Iterator[None]:
     finally:  # st.stop() and st.rerun() end a run by raising: still a run
         if target:
             with open(target, "a") as f:
-                f.write(f"{page}\t{time.perf_counter() - t0:.4f}\n")
+                f.write(f"{page}\t{time.perf_counter() - t0:.4f}\t{time.time():.3f}\n")

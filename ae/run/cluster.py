@@ -29,17 +29,28 @@ ANALYSIS = "analysis"  # offered by the analysis worker alone
 WORKER_NICE = 10
 
 
+def niced() -> list[str]:
+    """The prefix that runs a cluster process at a lower CPU priority than the web processes (none where `nice` is
+    missing): its start-up imports and its work then never slow a student's page."""
+    import shutil
+
+    return ["nice", "-n", str(WORKER_NICE)] if shutil.which("nice") else []
+
+
+def scheduler_command(where: list[str]) -> list[str]:
+    """A Dask scheduler on loopback; `where`: ["--port", N] or ["--port", "0", "--scheduler-file", path]."""
+    return [*niced(), sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--no-dashboard",
+            *where]
+
+
 def worker_command(scheduler: list[str], name: str, resource: str, threads: int,
                    gpu: str | None = None) -> tuple[list[str], dict[str, str]]:
     """(argv, extra environment) of a Dask worker process that runs one task at a time, offers one `resource`
     (train or analysis), uses `threads` torch threads and runs niced. `scheduler`: the address, or
     ["--scheduler-file", path]. Tasks import `ae`, hence the repository root on PYTHONPATH."""
-    import shutil
-
     root = str(Path(__file__).resolve().parents[2])
-    nice = ["nice", "-n", str(WORKER_NICE)] if shutil.which("nice") else []
-    argv = [*nice, sys.executable, "-m", "distributed.cli.dask_worker", *scheduler, "--name", name, "--nthreads", "1",
-            "--nworkers", "1", "--resources", f"{resource}=1", "--host", "127.0.0.1", "--no-dashboard",
+    argv = [*niced(), sys.executable, "-m", "distributed.cli.dask_worker", *scheduler, "--name", name, "--nthreads",
+            "1", "--nworkers", "1", "--resources", f"{resource}=1", "--host", "127.0.0.1", "--no-dashboard",
             "--death-timeout", "60"]
     env = {"PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
            THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
@@ -94,8 +105,7 @@ class LocalProcesses:
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}  # a killed worker fails its job
         common = ["--scheduler-file", str(scheduler_file)]
-        self.procs = [self._start([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                   "--port", "0", "--no-dashboard", *common], env, root, "scheduler")]
+        self.procs = [self._start(scheduler_command(["--port", "0", *common]), env, root, "scheduler")]
         deadline = time.time() + timeout
         while not scheduler_file.exists():
             if time.time() > deadline or self.procs[0].poll() is not None:
