@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from ae.store.zoo import read_manifest
-from tests.helpers import APP, app, caption_matching
+from tests.helpers import APP, app, caption_matching, settle
 
 
 @pytest.fixture(scope="module")
@@ -145,23 +146,25 @@ def test_a_2d_model_opens_on_its_raw_latent_plane():
 
 
 @pytest.mark.slow
-def test_a_user_model_gets_a_live_cached_map(tmp_path, monkeypatch):
+def test_a_user_model_gets_its_maps_computed_once_and_stored(models_dir):
     import shutil
 
-    for suffix in (".json", ".safetensors"):  # a model without shipped maps
-        shutil.copy(Path(APP).parent / "pretrained" / f"conv-ae-2{suffix}", tmp_path / f"mine{suffix}")
-    monkeypatch.setenv("LATENT_LAB_MODELS", str(tmp_path))
-    from ui.cache import catalog
+    from tests.helpers import waiting
 
-    catalog.clear()  # AppTest shares the process's caches; the catalog is cached for 3 s
-    at = app("pages/latent_space.py", model="yours/mine")
+    models_dir.mkdir()
+    for suffix in (".json", ".safetensors"):  # a model without shipped analyses
+        shutil.copy(Path(APP).parent / "pretrained" / f"conv-ae-2{suffix}", models_dir / f"mine{suffix}")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["model"] = "yours/mine"
+    at.run()
+    at.switch_page("pages/latent_space.py").run()
+    assert waiting(at) and not at.get("plotly_chart")  # a progress bar, not a map of something else
+    settle(at)
     assert "**mine**" in at.caption[0].value
     at.segmented_control(key="map_method").set_value("t-SNE").run()
     assert not at.exception
-    assert caption_matching(at, r"computed here in [\d.]+ s, cached")
-    at.segmented_control(key="map_method").set_value("PCA").run()
-    at.segmented_control(key="map_method").set_value("t-SNE").run()
-    assert caption_matching(at, r"computed here")  # the same map, now from the cache
+    assert caption_matching(at, r"t-SNE fitted on all 1,000 codes, computed once in [\d.]+ s")
+    assert sorted(p.name.split("-")[0] for p in (models_dir / "mine.analyses").iterdir()) == ["maps"]
 
 
 @pytest.mark.slow

@@ -79,7 +79,7 @@ def test_features_page_scores_a_tabular_csv_by_its_label_column(models_dir):
     from ae.run.pipeline import dataset_record
     from ae.run.train import fit
     from ae.store.checkpoints import save_model
-    from tests.helpers import app
+    from tests.helpers import app, settle
     from ui.cache import catalog
 
     csv = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"}).to_csv(index=False).encode()
@@ -95,6 +95,7 @@ def test_features_page_scores_a_tabular_csv_by_its_label_column(models_dir):
     at.session_state["dataset"] = ds.name
     at.session_state["model"] = "yours/wine-ae"
     at.switch_page("pages/features.py").run()
+    settle(at)  # its codes, PCA 4 and the raw rows are probed once, on the upload, while the page shows progress
     assert not at.exception and not at.error
     best = at.dataframe[0].value
     acc = dict(zip(best["features"], best["accuracy, all labels"]))
