@@ -16,7 +16,7 @@ from ae.registry import variant_title, variants
 from ae.run.experiment import model_config_for
 from ae.store.catalog import user_models_dir
 from ae.store.export import codes_csv, import_model_zip, model_zip
-from ui.analysis import need_some
+from ui.analysis import analyse_in_background, need_some
 from ui.cache import catalog, job_queue, open_dataset, test_codes
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
@@ -268,8 +268,10 @@ with tab_io:
         digest = hashlib.sha1(zip_up.getvalue()).hexdigest()
         if digest not in done:  # the uploader keeps its file across reruns: import (or refuse) it once
             try:
-                done[digest] = ("ok", import_model_zip(zip_up.getvalue(), user_models_dir()))
+                name = import_model_zip(zip_up.getvalue(), user_models_dir())
+                done[digest] = ("ok", name)
                 catalog.clear()
+                analyse_in_background(str(user_models_dir() / f"{name}.json"))  # ready before anyone opens it
             except (InputError, FileExistsError) as e:
                 done[digest] = ("refused", str(e))
         status, text = done[digest]

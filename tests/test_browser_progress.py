@@ -15,13 +15,13 @@ from tests.browser import assert_no_exception, chromium_or_skip, screenshot, sta
 
 pytestmark = pytest.mark.browser
 
-# what each page shows once its analyses are there, as a CSS selector inside the main area (a chart's keyed box
-# arrives with the run; Plotly then takes its own time to draw in a new tab)
+# what each page shows once its analyses are there, as a CSS selector inside the main area (a chart's or a table's
+# keyed box arrives with the run; Plotly and the table's grid then take their own time to draw in a new tab)
 READY = {
-    "": '[data-testid="stDataFrame"]', "reconstructions": '[data-testid="stMetric"]',
+    "": ".st-key-models_table", "reconstructions": '[data-testid="stMetric"]',
     "latent_space": ".st-key-map_chart",
     "draw": ".st-key-dr_canvas", "generate": '[data-testid="stTabs"]', "denoise": '[data-testid="stMetric"]',
-    "anomalies": ".st-key-an_hist", "compare": '[data-testid="stDataFrame"]', "compress": ".st-key-cp_chart",
+    "anomalies": ".st-key-an_hist", "compare": ".st-key-cmp_table", "compress": ".st-key-cp_chart",
     "features": ".st-key-ft_chart", "train": ".st-key-train_start, .st-key-io_model_zip",
 }
 STATE = """(ready) => {

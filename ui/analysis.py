@@ -85,6 +85,22 @@ def need_some(data: Dataset, *wanted: tuple[str, str | None]) -> list[Analysis |
     return found
 
 
+def analyse_in_background(model: str) -> None:
+    """Queue every analysis of a model on its own dataset, behind whatever a page is waiting for (an imported model:
+    ready before anyone opens it). A dataset this server does not have is left to the pages that open the model."""
+    from ae.explore.analyses import model_kinds
+    from ae.run.analyse import BACKGROUND_PRIORITY
+    from ae.store.checkpoints import CheckpointError, read_meta
+    from ui.cache import open_dataset
+
+    try:
+        data = open_dataset(read_meta(model).get("dataset", {}).get("name", ""))
+    except (CheckpointError, OSError, ValueError):
+        return
+    for key in model_kinds(data):
+        analysis_queue().request(key, model, data, title(key, model, data), priority=BACKGROUND_PRIORITY)
+
+
 @st.fragment(run_every=1.0)
 def waiting(tasks: list[str]) -> None:
     """One progress bar per analysis being computed, refreshed every second; the page reruns when all are done."""

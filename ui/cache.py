@@ -219,7 +219,7 @@ AXES = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1
 MAP_METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne", "Raw latent dims": "raw"}  # what the pages call them
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner="Drawing the map…")
 def draw_map(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, thumbs: bool):
     """The latent scatter as a ready figure, so a rerun caused by any other widget costs no figure building. Shared
     by every session (cache_resource, never mutated): st.cache_data would unpickle and revalidate it per rerun."""
@@ -406,7 +406,7 @@ def learning_film(path: str, stamp: int, dataset_name: str):
     return _learning_film(path, stamp, dataset_name, rec.stat().st_mtime_ns if rec.exists() else 0)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner="Building the training film…")
 def _learning_film(path: str, stamp: int, dataset_name: str, rec_stamp: int):
     """Shared by every session (cache_resource, never mutated): a film of many frames takes a while to build."""
     from ae.store.recording import load_recording
