@@ -21,7 +21,8 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PRELOAD = ("torch", "torchvision.utils", "numpy", "pandas", "pyarrow", "PIL.Image", "scipy.ndimage",
            "sklearn.decomposition", "sklearn.neighbors", "plotly.graph_objects", "safetensors.torch", "distributed",
-           "ae.explore.analyses", "ae.explore.metrics", "ae.run.analyse", "ae.run.jobs", "ae.store.catalog", "ae.models")
+           "ae.explore.analyses", "ae.explore.metrics", "ae.run.analyse", "ae.run.jobs", "ae.store.catalog",
+           "ae.models")
 
 
 def preload(log: bool = False) -> float:
