@@ -2,12 +2,17 @@
 
 import streamlit as st
 
-from ui.cache import heap_settled, job_queue
-from ui.runlog import timed_run
-from ui.share import shared_view, show_notes
-from ui.state import render_sidebar
+from ui import preload
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/science:", layout="wide")
+if preload.pending():  # the first visits after `make run`: the libraries are still being imported (ui/serve.py)
+    with st.spinner("Starting Latent Lab: loading PyTorch and the models, once after a restart…"):
+        preload.wait()
+
+from ui.cache import heap_settled, job_queue  # noqa: E402  (after the wait: one thread imports them, not two)
+from ui.runlog import timed_run  # noqa: E402
+from ui.share import shared_view, show_notes  # noqa: E402
+from ui.state import render_sidebar  # noqa: E402
 
 pages = {
     "Explore": [

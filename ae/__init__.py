@@ -7,8 +7,9 @@ streamlit. The names a notebook needs are importable from here (loaded on first 
     fit(model, data.x_train, TrainConfig(epochs=5))
     evaluate(model, data.x_test)
 
-The folders: data/ (where samples come from), models/ (the variants), run/ (training, the pipeline, jobs),
-store/ (checkpoints, maps, the zoo), explore/ (metrics, maps, generation, denoising, anomalies).
+The folders: data/ (where samples come from), models/ (the variants), run/ (training, the pipeline, jobs, analyses
+on the cluster), store/ (checkpoints, analyses, recordings, the zoo), explore/ (metrics, maps, generation, denoising,
+anomalies, and the analyses that gather them: `compute("maps", model, data)`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _NAMES = {
     "evaluate": "ae.explore.metrics", "encode": "ae.explore.metrics", "reconstruct": "ae.explore.metrics",
     "embed_2d": "ae.explore.embed", "sample_prior": "ae.explore.generate", "interpolate": "ae.explore.generate",
     "denoise": "ae.explore.denoise", "scores": "ae.explore.anomaly",
+    "compute": "ae.explore.analyses", "analyse": "ae.run.analyse", "find": "ae.run.analyse",
 }
 __all__ = sorted(_NAMES)
 

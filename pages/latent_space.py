@@ -12,6 +12,7 @@ from ui.cache import (
     decode_grid,
     decode_probe,
     draw_map,
+    film_size,
     learning_film,
     reconstruct_images,
     test_codes,
@@ -85,17 +86,21 @@ st.download_button("Download the codes and this map (CSV)",
 
 st.divider()
 st.subheader("Watch it learn")
-film = learning_film(entry.path, entry.stamp, data.name)
-if film is None:
+size = film_size(entry.path, entry.stamp, data.name)
+if size is None:
     st.caption(f"{entry.name} has no training recording for {data.name}: models trained before recordings existed, "
                "on another dataset, or with fewer than 3 test samples have none. Train one on the Train page and "
                "this shows how its map formed.")
 else:
-    st.caption(f"The same {sum(len(t.x) for t in film.data)} test "
-               "images after every epoch of training: each frame is their codes' first two principal components, "
-               "turned (Procrustes) to match the epoch before so the picture never flips. Press Play or drag the "
-               "epoch slider. (The saved weights are the best validation epoch's, which may be an earlier frame.)")
-    st.plotly_chart(film, key="map_film")
+    epochs, points = size
+    st.caption(f"The same {points} test images after every epoch of training: each frame is their codes' first two "
+               "principal components, turned (Procrustes) to match the epoch before so the picture never flips. Press "
+               "Play or drag the epoch slider. (The saved weights are the best validation epoch's, which may be an "
+               "earlier frame.)")
+    linked("map_film_on", kind=bool)
+    if st.toggle(f"Show the film ({epochs} epochs)", value=False, key="map_film_on",
+                 help="a few hundred KB for the browser to draw, so it waits until you ask for it"):
+        st.plotly_chart(learning_film(entry.path, entry.stamp, data.name), key="map_film")
 
 st.divider()
 st.subheader("Decode the map")

@@ -253,7 +253,8 @@ def test_two_students_train_at_once_queue_and_open_their_models(browser, streaml
             wait_idle(p)
             open_page(p, streamlit_url, "Latent space")
             p.locator('.st-key-map_chart [data-testid="stPlotlyChart"]').wait_for()
-            p.locator('.st-key-map_film [data-testid="stPlotlyChart"]').wait_for()  # its training, recorded
+            p.locator(".st-key-map_film_on label").click()  # its training, recorded
+            p.locator('.st-key-map_film [data-testid="stPlotlyChart"]').wait_for()
             assert name in p.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
             assert_no_exception(p)
         screenshot(pages[1], "latent_space_new_model")

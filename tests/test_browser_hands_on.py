@@ -40,7 +40,7 @@ def test_drawing_a_seven_with_the_mouse_shows_its_reconstruction(page, streamlit
 
 
 def test_the_training_recording_plays(page, streamlit_url):
-    page.goto(f"{streamlit_url}/latent_space?model=pretrained/conv-ae-16")
+    page.goto(f"{streamlit_url}/latent_space?model=pretrained/conv-ae-16&map_film_on=true")  # a link can ask for it
     wait_idle(page)
     film = page.locator(".st-key-map_film .js-plotly-plot")
     film.scroll_into_view_if_needed()

@@ -397,6 +397,18 @@ def test_features(models: tuple[tuple[str, str, int], ...], dataset_name: str, p
 # ---------------------------------------------------------------- the training film and Draw
 
 
+@st.cache_data(max_entries=128, show_spinner=False)
+def film_size(path: str, stamp: int, dataset_name: str) -> tuple[int, int] | None:
+    """(epochs, test images) of the model's training recording on this dataset, or None when it has none."""
+    from ae.store.recording import load_recording
+
+    _, meta = load_model(path, stamp)
+    rec = load_recording(path) if meta.get("dataset", {}).get("name") == dataset_name else None
+    if rec is None or rec[1].max(initial=-1) >= len(open_dataset(dataset_name).x_test):
+        return None
+    return int(rec[0].shape[0]), int(rec[0].shape[1])
+
+
 def learning_film(path: str, stamp: int, dataset_name: str):
     """The model's training recording as a ready animation, or None when it has none for this dataset. Keyed by the
     recording file's time too: a model is listed as soon as its JSON is written."""
