@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -125,3 +126,16 @@ def test_list_models_reports_broken_ones(model, tmp_path):
     (tmp_path / "bad.json").write_text("{")
     found = {m["name"]: m for m in list_models(tmp_path)}
     assert "error" not in found["good"] and "not valid JSON" in found["bad"]["error"]
+
+
+def test_tile_lays_images_out_exactly_as_torchvision_make_grid():
+    """Our numpy layout keeps torchvision (and torch._dynamo, 1.5 s) out of the web process; the layout is theirs."""
+    from torchvision.utils import make_grid
+
+    from ae.explore.imagegrid import grid
+
+    rng = np.random.default_rng(0)
+    for shape, nrow, pad in [((7, 1, 5, 4), 3, 1), ((4, 3, 6, 6), 8, 2), ((1, 1, 3, 3), 1, 0), ((10, 1, 28, 28), 4, 1)]:
+        x = rng.random(shape).astype(np.float32)
+        expected = make_grid(torch.from_numpy(x), nrow=nrow, padding=pad, pad_value=0.3).numpy()
+        np.testing.assert_array_equal(grid(x, nrow, pad, 0.3), expected)

@@ -5,10 +5,11 @@ importing scikit-learn at once fail now and then with "partially initialized mod
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import time
 
-MODULES = ("torch", "torchvision.utils", "numpy", "pandas", "pyarrow", "PIL.Image", "scipy.ndimage",
+MODULES = ("torch", "numpy", "pandas", "pyarrow", "PIL.Image", "scipy.ndimage",
            "sklearn.decomposition", "sklearn.neighbors", "plotly.graph_objects", "safetensors.torch", "distributed",
            "ae.explore.analyses", "ae.explore.metrics", "ae.run.analyse", "ae.run.jobs", "ae.store.catalog",
            "ae.models")  # never streamlit-decorated modules: their caches belong to the runtime
@@ -35,6 +36,7 @@ def _run() -> None:
     finally:
         seconds = time.perf_counter() - t0
         _done.set()
+        print(f"Latent Lab: libraries imported in {seconds:.1f} s", file=sys.stderr, flush=True)
 
 
 def pending() -> bool:

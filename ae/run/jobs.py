@@ -40,6 +40,7 @@ TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
 WARMUP_PREFIX = "latent-lab-warmup-"  # UMAP compile tasks: they hold a worker's train slot while they run
 ANALYSIS_WARMUP_PREFIX = "latent-lab-analysis-warm-up-"  # the same on the analysis worker (not a train slot)
+WARM_UP_DELAY_S = 90.0  # after a start, the class's first minute gets the CPU; the compile (~7 s) waits till then
 QUEUE_KEY = ["latent-lab", "queue"]
 QUEUE_LOCK = "latent-lab-queue-lock"
 HEARTBEAT_S = 90.0  # a process silent this long has stopped; its queued jobs are dropped (> the lock's 30 s lease)
@@ -338,9 +339,11 @@ class JobQueue:
         self._ready.set()
         with contextlib.suppress(Exception):  # a cluster without workers yet still queues jobs
             self.client.wait_for_workers(1, timeout=60)
-        if self.warm_up:
-            self._warm_up_workers()
+        warm_at = time.time() + WARM_UP_DELAY_S if self.warm_up else None
         while not self._closed:
+            if warm_at is not None and time.time() >= warm_at:
+                warm_at = None
+                self._warm_up_workers()
             try:
                 self._dispatch()
             except Exception as e:  # a scheduler that went away: say so, keep trying
