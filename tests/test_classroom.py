@@ -175,7 +175,7 @@ def test_classroom_end_to_end(tmp_path):
         _wait_for_line(launcher, lines, "Ctrl-C stops everything", timeout=240)
         children = psutil.Process(launcher.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
-        assert names.count("streamlit run app.py") == 2 and "dask_scheduler" in names and "dask_worker" in names
+        assert names.count("-m ui.serve") == 2 and "dask_scheduler" in names and names.count("dask_worker") == 2
         assert "haproxy" in names
         base = f"http://127.0.0.1:{port}"
 
@@ -209,12 +209,12 @@ def test_classroom_end_to_end(tmp_path):
         }, subprotocols=["streamlit", xsrf], open_timeout=15) as ws:
             assert ws.response.status_code == 101 and ws.subprotocol == "streamlit"
 
-        # the Dask cluster: one worker offering one training slot, able to import `ae` from the repo
+        # the Dask cluster: one worker offering one training slot and the analysis worker, able to import `ae`
         with DaskClient(f"tcp://127.0.0.1:{sched_port}", timeout=10) as dc:
             workers = list(dc.scheduler_info(n_workers=-1)["workers"].values())
             where = dc.submit(lambda: (__import__("importlib.util").util.find_spec("ae").origin, os.getcwd(),
                                        os.environ.get("LATENT_LAB_TORCH_THREADS")), resources={"train": 1}).result(30)
-        assert len(workers) == 1 and workers[0]["resources"] == {"train": 1}
+        assert sorted(tuple(w["resources"].items()) for w in workers) == [(("analysis", 1),), (("train", 1),)]
         assert where == (str(ROOT / "ae" / "__init__.py"), str(ROOT), str(worker_threads(cpu_cores(), 1)))
 
         # SIGTERM stops every child, the Dask worker under its nanny included
