@@ -50,3 +50,15 @@ def test_a_link_restores_the_draw_and_features_widgets():
     at = opened({"ft_probe": "knn-5", "ft_labels": "10"}, "pages/features.py")
     assert at.segmented_control(key="ft_probe").value == "knn-5"
     assert at.select_slider(key="ft_labels").value == 10
+
+
+def test_a_huge_link_is_bounded_before_anything_is_parsed():
+    """A 60 KB query string (or one of hundreds of parameters) opens the default view with one note: nothing of it
+    is parsed, matched against widgets or echoed back."""
+    at = opened({"model": "pretrained/conv-vae-16", "map_grid_steps": "9" * 60_000})
+    assert any("it was ignored and the default view opened" in i.value for i in at.info)
+    at.switch_page("pages/latent_space.py").run()
+    assert at.session_state["model"] == "pretrained/conv-ae-16" and at.slider(key="map_grid_steps").value == 12
+    assert len(at.query_params.get("map_grid_steps", "")) < 10  # the URL now says what is on screen
+    many = opened({f"p{i}": "1" for i in range(300)})
+    assert any("carries 300 settings" in i.value for i in many.info) and not many.exception

@@ -1,35 +1,46 @@
-"""ui/shell.ensure_shell flips one private Streamlit flag (a page URL opened first on a fresh server would run the
-pages/ file alone, in the old folder-based multipage mode). These tests fail loudly when an upgrade of Streamlit
-moves or renames what it relies on; the browser test `test_a_page_url_opened_first_on_a_fresh_server_gets_the_full_app`
-checks the behaviour end to end."""
+"""The shell through Streamlit's public API only: no private module or flag anywhere in the app, a page opened
+outside the shell declares the navigation and reruns (the browser test
+`test_a_page_url_opened_first_on_a_fresh_server_gets_the_full_app` checks it end to end), and a browser is known by
+a cookie of our own."""
 
 from __future__ import annotations
 
-import inspect
+import re
+from pathlib import Path
 
-import streamlit
-from streamlit.commands import navigation
-from streamlit.runtime import pages_manager
-from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
 
-
-def test_the_flag_ensure_shell_flips_still_exists_and_still_decides_the_mode():
-    assert hasattr(pages_manager.PagesManager, "uses_pages_directory"), (
-        f"Streamlit {streamlit.__version__} has no PagesManager.uses_pages_directory: rework ui/shell.py"
-    )
-    assert "PagesManager.uses_pages_directory = False" in inspect.getsource(navigation), (
-        "st.navigation no longer clears the folder-mode flag: ui/shell.py's workaround may be wrong"
-    )
-    assert "if PagesManager.uses_pages_directory:" in inspect.getsource(script_runner), (
-        "the script runner no longer reads the folder-mode flag: ui/shell.py's workaround may be unneeded or wrong"
-    )
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_only_ui_shell_touches_the_private_flag():
-    from pathlib import Path
+def app_sources() -> list[Path]:
+    return [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
 
-    root = Path(__file__).resolve().parents[1]
-    users = [p.relative_to(root).as_posix() for d in ("ae", "ui", "pages") for p in (root / d).rglob("*.py")
-             if "uses_pages_directory" in p.read_text()] + (["app.py"] if "uses_pages_directory" in
-                                                            (root / "app.py").read_text() else [])
-    assert users == ["ui/shell.py"]
+
+def test_the_app_uses_no_private_streamlit_api():
+    private = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in app_sources()
+               for m in re.finditer(r"streamlit\.runtime|streamlit\.web|_streamlit_xsrf|uses_pages_directory",
+                                    p.read_text())]
+    assert private == []
+
+
+def test_every_page_starts_inside_the_shell_and_the_shell_lists_every_page():
+    from ui.shell import PAGES
+
+    listed = {path for pages in PAGES.values() for path, _, _ in pages}
+    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert listed == files
+    for path in files:
+        body = (ROOT / path).read_text()
+        assert "ensure_shell()" in body.split("st.title", 1)[0], f"{path} must call ensure_shell() before anything"
+
+
+def test_a_browser_keeps_one_id_from_its_own_cookie():
+    from ui.state import BROWSER_COOKIE, TOKEN
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    html = [el for el in at.get("html") if BROWSER_COOKIE in str(el.proto)]
+    assert html, "a browser without the cookie is given one"
+    token = at.session_state["_browser_id"]
+    assert TOKEN.fullmatch(token) and f"{BROWSER_COOKIE}={token}" in str(html[0].proto)

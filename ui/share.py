@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 PENDING = "_link_pending"  # the link's widget values not yet claimed by a widget
+MAX_PARAMS, MAX_VALUE, MAX_LINK = 40, 200, 4000  # what a link may carry (a page's settings are a few hundred bytes)
 NOTES = "_link_notes"  # what the link asked for that is not here, shown once
 RUN_KEYS = "_link_keys"  # the widgets this run put in the URL
 GLOBAL = ("dataset", "model")
@@ -29,6 +30,12 @@ def take_link(datasets: Sequence[str], models: Sequence[str]) -> None:
         return
     params = st.query_params.to_dict()
     notes = []
+    size = sum(len(k) + len(v) for k, v in params.items())
+    if len(params) > MAX_PARAMS or size > MAX_LINK or any(len(v) > MAX_VALUE for v in params.values()):
+        st.session_state[PENDING] = {}  # bounded before anything is parsed: nothing of it is read
+        st.session_state[NOTES] = [f"The link carries {len(params)} settings in {size:,} characters, more than any "
+                                   "view needs; it was ignored and the default view opened."]
+        return
     for key, known in (("dataset", datasets), ("model", models)):
         value = params.pop(key, None)
         if value is None:

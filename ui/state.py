@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import binascii
-import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -59,6 +58,7 @@ def render_sidebar() -> None:
         if entry is not None and entry.about:
             st.caption(entry.about)
         st.caption(f"Running on **{device_name()}**")
+        remember_browser()
 
 
 @dataclass
@@ -104,25 +104,28 @@ def current_selection() -> Selection:
     return Selection(data=data, entry=entry, model=m, meta=meta)
 
 
-XSRF_COOKIE = "_streamlit_xsrf"
+BROWSER_COOKIE = "latent_lab_browser"
+TOKEN = re.compile(r"[0-9a-f]{16}")
 
 
 def browser_id() -> str:
-    """Who this browser is, the same across reloads and tabs, so a reload finds its training job again.
-
-    Streamlit's XSRF cookie holds a random per-browser token (format "2|mask|token XOR mask|time": the mask changes
-    on every page load, the token does not). Where there is no cookie (AppTest, XSRF switched off) the id lives in
-    this session's state."""
-    raw = (st.context.cookies or {}).get(XSRF_COOKIE, "")
-    parts = raw.strip("\"'").split("|")
-    if len(parts) == 4 and parts[0] == "2":
-        try:
-            mask, masked = binascii.a2b_hex(parts[1]), binascii.a2b_hex(parts[2])
-            token = bytes(m ^ b for m, b in zip(mask * (len(masked) // max(len(mask), 1) + 1), masked))
-            return hashlib.sha256(token).hexdigest()[:16]
-        except (binascii.Error, ValueError):
-            pass
+    """Who this browser is, the same across reloads and tabs, so a reload finds its training job again: a random token
+    of our own, kept in a cookie. A session whose browser has none yet makes one (in its state) and `remember_browser`
+    writes it into the browser, so the next connection (a reload, a second tab) sends it back."""
+    token = (st.context.cookies or {}).get(BROWSER_COOKIE, "")
+    if TOKEN.fullmatch(token):
+        return token
     return st.session_state.setdefault("_browser_id", uuid.uuid4().hex[:16])
+
+
+def remember_browser() -> None:
+    """While this browser has no token cookie: a line of our own script that sets it to this session's token (the
+    token is ours, 16 hex digits: nothing from a user reaches the script). Streamlit reads cookies; it writes none."""
+    if TOKEN.fullmatch((st.context.cookies or {}).get(BROWSER_COOKIE, "")):
+        return
+    token = browser_id()
+    st.html(f"<script>document.cookie = '{BROWSER_COOKIE}={token}; path=/; max-age=31536000; SameSite=Lax';"
+            "</script>", unsafe_allow_javascript=True)
 
 
 def pick_models(data: Dataset, defaults: tuple[str, ...], key: str) -> tuple[tuple[str, str, int], ...]:
