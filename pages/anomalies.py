@@ -7,11 +7,11 @@ from ae.data.imageio import MAX_UPLOAD_BYTES, prepare_image
 from ae.errors import InputError
 from ae.explore.analysis import ReconReport, recon_table
 from ae.explore.anomaly import DEEP_SVDD_MNIST, MIN_NORMAL, flagged, scores
+from ui import share
 from ui.analysis import need
 from ui.cache import one_class_model, reconstruct_images
 from ui.images import pairs
 from ui.plots import class_scores_chart, error_histogram, roc_chart
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -26,8 +26,7 @@ st.caption("An autoencoder rebuilds what looks like its training data well and t
 st.subheader(f"Which test images does {entry.name} rebuild worst?")
 (recon,) = need(data, ("recon", entry.path))
 report = ReconReport.of(recon.arrays)
-linked("an_pct", lo=80.0, hi=99.9, kind=float)
-pct = st.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
+pct = share.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
 thr, idx = flagged(report.mse, pct)
 st.plotly_chart(error_histogram(report.mse, thr), key="an_hist")
 labels = data.y_test.numpy() if data.y_test is not None else None
@@ -49,8 +48,7 @@ if labels is None:
 st.caption("Pick a 'normal' class: a small autoencoder is trained on that class alone (once per dataset, by the "
            "analysis worker, then kept for everyone) and scores every test image. Good separation means the other "
            "classes get higher errors.")
-linked("an_normal", data.class_names)
-normal_name = st.selectbox("Normal class", data.class_names, index=0, key="an_normal")
+normal_name = share.selectbox("Normal class", data.class_names, index=0, key="an_normal")
 normal = data.class_names.index(normal_name)
 if int((data.y_train == normal).sum()) < MIN_NORMAL:
     st.warning(f"**No one-class model for {normal_name}:** the class has only {int((data.y_train == normal).sum())} "

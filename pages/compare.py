@@ -7,11 +7,11 @@ import streamlit as st
 from ae.explore.analysis import ReconReport, choose_images
 from ae.registry import variant_title
 from ae.store.checkpoints import CheckpointError
+from ui import share
 from ui.analysis import need
 from ui.cache import catalog, load_model, reconstruct_images
 from ui.images import show, tile_png
 from ui.plots import metric_bars
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
@@ -37,10 +37,8 @@ if len(picked) < 1:
     st.stop()
 
 c1, c2 = st.columns([3, 1])
-linked("cmp_n", lo=4, hi=16, kind=int)
-n = c1.slider("Images", 4, 16, 10, key="cmp_n")
-linked("cmp_seed", lo=0, hi=10_000, kind=int)
-seed = c2.number_input("Seed", 0, 10_000, 0, key="cmp_seed")
+n = share.slider("Images", 4, 16, 10, key="cmp_n", on=c1)
+seed = share.number_input("Seed", 0, 10_000, 0, key="cmp_seed", on=c2)
 idx = choose_images(np.zeros(len(data.x_test)), n, "random", seed=int(seed))  # a seeded random draw
 
 rows, grids, captions = [], [], []
@@ -93,8 +91,7 @@ if broken:
 available = [k for k in METRICS if k in table and table[k].notna().any()]
 if not available:
     st.stop()
-linked("cmp_metric", available)
-metric = st.segmented_control("Bar chart of", available, default=available[0], key="cmp_metric", required=True)
+metric = share.segmented_control("Bar chart of", available, available[0], key="cmp_metric")
 st.plotly_chart(metric_bars(table, metric, METRICS[metric]), key="cmp_chart")
 st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",
                    "text/csv", key="cmp_csv")

@@ -5,11 +5,11 @@ import streamlit as st
 
 from ae.explore.analyses import COMPRESS_IMAGES
 from ae.explore.compress import bytes_at_psnr, decoder_bytes, payback_images, raw_bytes
+from ui import share
 from ui.analysis import need
 from ui.cache import compress_side_by_side, load_model, rate_distortion_rows
 from ui.images import show, tile_png
 from ui.plots import rate_distortion_chart
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection, pick_models
 
@@ -38,8 +38,7 @@ if not models:
 pca_k = load_model(models[0][1], models[0][2])[0].cfg.latent_dim  # PCA with the first model's code size
 need(data, *[("compress", path) for _, path, _ in models], (f"pca-{pca_k}", None), ("codecs", None))
 rows = rate_distortion_rows(models, data.name, pca_k)
-linked("cp_metric", ["psnr", "ssim"])
-metric = st.segmented_control("Quality", ["psnr", "ssim"], default="psnr", key="cp_metric", required=True,
+metric = share.segmented_control("Quality", ["psnr", "ssim"], "psnr", key="cp_metric",
                               format_func=lambda m: m.upper())
 st.plotly_chart(rate_distortion_chart(rows, metric, raw), key="cp_chart")
 st.caption("Codes: float32, then 8, 6 and 4 bits per number over the range the train split's codes span; "
@@ -47,8 +46,7 @@ st.caption("Codes: float32, then 8, 6 and 4 bits per number over the range the t
            "measured distribution needs. JPEG and WebP files include their headers (JPEG's is about 300 bytes).")
 
 st.subheader("The same digits at one budget")
-linked("cp_budget", BUDGETS)
-budget = st.select_slider("Bytes per image", BUDGETS, value=16, key="cp_budget")
+budget = share.select_slider("Bytes per image", BUDGETS, 16, key="cp_budget")
 indices = tuple(int(i) for i in np.unique(np.linspace(0, len(data.x_test) - 1, SHOWN).astype(int)))  # spread out
 shown = compress_side_by_side(models, data.name, pca_k, indices, float(budget))
 grids = [tile_png(data.test_x(list(indices)).numpy(), len(indices), 1, 3)]

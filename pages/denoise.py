@@ -5,10 +5,10 @@ import streamlit as st
 from ae.data.noise import NOISES
 from ae.explore.analyses import DENOISE_IMAGES
 from ae.explore.denoise import LEVEL_STEP, MAX_LEVEL, nearest_level
+from ui import share
 from ui.analysis import need, need_some
 from ui.cache import denoise_examples, draw_psnr_chart, noise_scores_at
 from ui.images import show, tile_png
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection, pick_models
 
@@ -34,13 +34,10 @@ need(data, ("denoise", entry.path))  # every noise type and level, measured once
 def results() -> None:
     """A fragment: moving the level reruns the results and the chart, not the page shell and sidebar."""
     c1, c2 = st.columns([2, 3])
-    linked("dn_noise", NOISES)
-    kind = c1.segmented_control("Noise", NOISES, format_func=NOISE_NAMES.get, default="gaussian", key="dn_noise",
-                                required=True)
+    kind = share.segmented_control("Noise", NOISES, "gaussian", key="dn_noise", on=c1, format_func=NOISE_NAMES.get)
     label = "sigma" if kind == "gaussian" else "fraction of pixels hit"
     top = MAX_LEVEL[kind]
-    linked("dn_level", lo=0.0, hi=top, kind=float)
-    level = nearest_level(kind, c2.slider(f"Level ({label})", 0.0, top, 0.3, LEVEL_STEP, key="dn_level"))
+    level = nearest_level(kind, share.slider(f"Level ({label})", 0.0, top, 0.3, LEVEL_STEP, key="dn_level", on=c2))
 
     scores = noise_scores_at(entry.path, data.name, kind, level)
     m1, m2, m3 = st.columns(3)

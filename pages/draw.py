@@ -6,12 +6,12 @@ import streamlit as st
 from ae.data.imageio import prepare_drawing
 from ae.explore.drawing import majority, place_on_map
 from ae.explore.embed import MIN_MAP_POINTS
+from ui import share
 from ui.analysis import need
 from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, read_drawing_on, test_codes
 from ui.canvas import draw_canvas
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection, map_of_test_split
 
@@ -31,8 +31,7 @@ names = data.class_names
 
 left, right = st.columns([2, 3])
 with left:
-    linked("dr_width", lo=6, hi=40, kind=int)
-    width = st.slider("Stroke width", 6, 40, 22, key="dr_width")
+    width = share.slider("Stroke width", 6, 40, 22, key="dr_width")
     rgba = draw_canvas(width, key="dr_canvas")
     st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and clears.")
 x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's images
@@ -72,9 +71,8 @@ else:
     st.subheader("Where it lands on the latent map")
     latent = model.cfg.latent_dim
     options = [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2]
-    linked("dr_method", options)
-    method_name = st.segmented_control("Map", options, default="Raw latent dims" if latent == 2 else "PCA",
-                                       key="dr_method", required=True)
+    method_name = share.segmented_control("Map", options, "Raw latent dims" if latent == 2 else "PCA",
+                                       key="dr_method")
     method = MAP_METHODS[method_name]
     plane, coords, _ = map_of_test_split(sel, method)
     point, exact = place_on_map(report, coords, plane)
@@ -87,8 +85,7 @@ else:
 
 if model.variational:
     st.subheader("From your drawing to a test digit")
-    linked("dr_target", names)
-    target_class = st.selectbox("Walk to a test digit of class", names, index=min(7, len(names) - 1),
+    target_class = share.selectbox("Walk to a test digit of class", names, index=min(7, len(names) - 1),
                                 key="dr_target") if labels is not None else None
     pool = np.flatnonzero(labels == names.index(target_class)) if target_class is not None else np.arange(1)
     if len(pool) == 0:

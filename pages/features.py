@@ -4,10 +4,10 @@ import streamlit as st
 
 from ae.explore.features import LABELS_PER_CLASS, MAX_PROBE_TRAIN, PROBES, confusion_of, summary
 from ae.store.export import codes_csv
+from ui import share
 from ui.analysis import need
 from ui.cache import load_model, probe_matrices, probe_table, test_features
 from ui.plots import confusion_chart, probe_chart
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_dataset, pick_models
 
@@ -41,8 +41,7 @@ if len(data.x_train) > MAX_PROBE_TRAIN:
     st.caption(f"'All labels' means a seeded {MAX_PROBE_TRAIN:,} of the {len(data.x_train):,} training samples (a "
                "probe's accuracy barely moves beyond that, and the fits stay seconds); every score is on all "
                f"{len(data.x_test):,} test samples.")
-linked("ft_probe", PROBES)
-probe = st.segmented_control("Probe", PROBES, default="logistic", key="ft_probe", required=True)
+probe = share.segmented_control("Probe", PROBES, "logistic", key="ft_probe")
 st.plotly_chart(probe_chart(table, probe), key="ft_chart")
 best = table[(table["probe"] == probe) & (table["labels"] == "all")].sort_values("mean", ascending=False)
 st.dataframe(best[["features", "mean"]].rename(columns={"mean": "accuracy, all labels"}), hide_index=True,
@@ -52,8 +51,7 @@ st.subheader("Where it goes wrong")
 c1, c2 = st.columns(2)
 matrices = probe_matrices(models, data.name, pca_k)
 features = c1.selectbox("Features", list(matrices), key="ft_features")
-linked("ft_labels", LABELS_PER_CLASS)
-per_class = c2.select_slider("Labels per class", LABELS_PER_CLASS, value=None, key="ft_labels",
+per_class = share.select_slider("Labels per class", LABELS_PER_CLASS, None, key="ft_labels", on=c2,
                              format_func=lambda k: "all" if k is None else str(k))
 st.plotly_chart(confusion_chart(confusion_of(matrices[features], probe, per_class), data.class_names),
                 key="ft_confusion")

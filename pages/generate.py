@@ -4,10 +4,10 @@ import numpy as np
 import streamlit as st
 
 from ae.explore.generate import MODES, errors_to, interpolate, latent_ranges, traversal_grid
+from ui import share
 from ui.analysis import need
 from ui.cache import decode, reconstruct_images, sample_prior_grid, test_codes
 from ui.images import big, png, show, tile_png
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -50,11 +50,9 @@ def sample_tab() -> None:
             icon=":material/block:",
         )
     s1, s2, s3 = st.columns([3, 1, 1])
-    linked("gen_temp", lo=0.0, hi=2.0, kind=float)
-    temp = s1.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", disabled=not model.variational,
+    temp = share.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", on=s1, disabled=not model.variational,
                      help="scales the prior's spread: low gives typical, blurry averages; high gives odd, varied ones")
-    linked("gen_seed", lo=0, hi=100_000, kind=int)
-    seed = s2.number_input("Seed", 0, 100_000, 0, key="gen_seed", disabled=not model.variational)
+    seed = share.number_input("Seed", 0, 100_000, 0, key="gen_seed", on=s2, disabled=not model.variational)
     s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
     if model.variational:
         samples = sample_prior_grid(entry.path, entry.stamp, float(temp), int(seed))
@@ -66,15 +64,11 @@ def sample_tab() -> None:
 @st.fragment
 def path_tab() -> None:
     p1, p2, p3, p4 = st.columns([2, 2, 2, 2])
-    linked("gen_pick", ["by index", "by class"])
-    how = p1.segmented_control("Endpoints", ["by index", "by class"], default="by index",
-                               key="gen_pick", required=True)
+    how = share.segmented_control("Endpoints", ["by index", "by class"], "by index", key="gen_pick", on=p1)
     if how == "by index" or labels is None:
-        linked("gen_a", lo=0, hi=n_test - 1, kind=int)
-        a = int(p2.number_input("Image A", 0, n_test - 1, 0, key="gen_a"))
+        a = int(share.number_input("Image A", 0, n_test - 1, 0, key="gen_a", on=p2))
         other = int(np.argmax(labels != labels[0])) if labels is not None else 1  # B of another class than A
-        linked("gen_b", lo=0, hi=n_test - 1, kind=int)
-        b = int(p3.number_input("Image B", 0, n_test - 1, min(other, n_test - 1), key="gen_b"))
+        b = int(share.number_input("Image B", 0, n_test - 1, min(other, n_test - 1), key="gen_b", on=p3))
     else:
         present = [c for i, c in enumerate(data.class_names) if (labels == i).any()]  # classes in the test split
         ca = p2.selectbox("Class of A", present, index=0, key="gen_class_a")
@@ -84,11 +78,9 @@ def path_tab() -> None:
         a = int(rng.choice(np.where(labels == data.class_names.index(ca))[0]))
         b = int(rng.choice(np.where(labels == data.class_names.index(cb))[0]))
         p4.button("Draw again", key="gen_redraw", on_click=bump, args=("gen_draw",))
-    linked("gen_mode", MODES)
-    mode = st.segmented_control("Path", MODES, default="linear", key="gen_mode", required=True,
+    mode = share.segmented_control("Path", MODES, "linear", key="gen_mode",
                                 help="spherical keeps the code's length, which suits a Gaussian prior")
-    linked("gen_t", lo=0.0, hi=1.0, kind=float)
-    t = st.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, 0.05, key="gen_t")
+    t = share.slider("t (0 = A, 1 = B)", 0.0, 1.0, 0.5, 0.05, key="gen_t")
     za, zb = z_all[a], z_all[b]
     zt = interpolate(za, zb, [t], mode)[0]
     img_t = decode(entry.path, entry.stamp, tuple(map(float, zt)))[0]

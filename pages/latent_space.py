@@ -5,6 +5,7 @@ import streamlit as st
 
 from ae.explore.analysis import recon_table
 from ae.store.export import codes_csv
+from ui import share
 from ui.analysis import need
 from ui.cache import (
     AXES,
@@ -18,7 +19,6 @@ from ui.cache import (
     test_codes,
 )
 from ui.images import big, pairs, png, show
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection, map_of_test_split
 
@@ -34,24 +34,20 @@ st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{d
            "The map places similar codes near each other; colours are the true classes, which the model never saw.")
 
 c1, c2, c3 = st.columns([3, 2, 2])
-linked("map_method", list(MAP_METHODS))
-method_name = c1.segmented_control("Map", list(MAP_METHODS), default="PCA" if latent > 2 else "Raw latent dims",
-                                   key="map_method", required=True)
+method_name = share.segmented_control("Map", list(MAP_METHODS), "PCA" if latent > 2 else "Raw latent dims",
+                                      key="map_method", on=c1)
 method = MAP_METHODS[method_name]
 i, j = 0, 1
 if method == "raw" and latent > 2:
-    linked("map_dim_x", list(range(latent)))
-    i = c2.selectbox("x: latent dim", range(latent), index=0, key="map_dim_x")
-    linked("map_dim_y", list(range(latent)))
-    j = c3.selectbox("y: latent dim", range(latent), index=1, key="map_dim_y")
+    i = share.selectbox("x: latent dim", range(latent), index=0, key="map_dim_x", on=c2)
+    j = share.selectbox("y: latent dim", range(latent), index=1, key="map_dim_y", on=c3)
     if i == j:
         st.warning("Pick two different dimensions.")
         st.stop()
 elif method == "raw" and latent == 1:
     st.warning("This model has a single latent dimension; choose PCA.")
     st.stop()
-linked("map_thumbs", kind=bool)
-thumbs_on = c1.toggle("Digits on the map", value=len(z) <= 5000, key="map_thumbs",
+thumbs_on = share.toggle("Digits on the map", len(z) <= 5000, key="map_thumbs", on=c1,
                       help="draw 120 of the test images at their points, in their class colour")
 
 the_plane, coords, origin = map_of_test_split(sel, method, i, j)
@@ -97,8 +93,7 @@ else:
                "principal components, turned (Procrustes) to match the epoch before so the picture never flips. Press "
                "Play or drag the epoch slider. (The saved weights are the best validation epoch's, which may be an "
                "earlier frame.)")
-    linked("map_film_on", kind=bool)
-    if st.toggle(f"Show the film ({epochs} epochs)", value=False, key="map_film_on",
+    if share.toggle(f"Show the film ({epochs} epochs)", False, key="map_film_on",
                  help="a few hundred KB for the browser to draw, so it waits until you ask for it"):
         st.plotly_chart(learning_film(entry.path, entry.stamp, data.name), key="map_film")
 
@@ -130,8 +125,7 @@ def probe() -> None:
 
 
 probe()
-linked("map_grid_steps", lo=5, hi=20, kind=int)
-steps = st.slider("Grid size", 5, 20, 12, key="map_grid_steps")
+steps = share.slider("Grid size", 5, 20, 12, key="map_grid_steps")
 manifold = decode_grid(entry.path, entry.stamp, data.name, method, i, j, steps)
 shown_width = min(720, 28 * 2 * steps)
 show(png(manifold, width=shown_width), f"{steps}x{steps} images decoded across the plane ({axes[0]} left to right, "

@@ -9,10 +9,10 @@ from ae.explore.analysis import ORDERS, ReconReport, choose_images, recon_table
 from ae.explore.imagegrid import tile
 from ae.explore.metrics import mse_per_sample, psnr_per_sample, reconstruct
 from ae.store.export import png_bytes
+from ui import share
 from ui.analysis import need
 from ui.cache import reconstruct_images
 from ui.images import big, pairs
-from ui.share import linked
 from ui.shell import ensure_shell
 from ui.state import current_selection
 
@@ -36,16 +36,12 @@ m3.metric("Test SSIM", f"{whole['ssim']:.3f}" if "ssim" in whole else "—", hel
 m4.metric("Samples", f"{len(data.x_test):,}")
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
-linked("rec_n", lo=4, hi=48, kind=int)
-n = c1.slider("How many", 4, 48, 16, step=4, key="rec_n")
+n = share.slider("How many", 4, 48, 16, 4, key="rec_n", on=c1)
 classes = ["all", *data.class_names] if data.y_test is not None else ["all"]
-linked("rec_class", classes)
-cls_name = c2.selectbox("Class", classes, key="rec_class")
-linked("rec_order", ORDERS)
-order = c3.segmented_control("Which", ORDERS, default="random", key="rec_order", required=True,
+cls_name = share.selectbox("Class", classes, key="rec_class", on=c2)
+order = share.segmented_control("Which", ORDERS, "random", key="rec_order", on=c3,
                              help="a random draw, or the images the model rebuilds best or worst")
-linked("rec_seed", lo=0, hi=10_000, kind=int)
-seed = c4.number_input("Seed", 0, 10_000, 0, key="rec_seed", help="change for another random draw")
+seed = share.number_input("Seed", 0, 10_000, 0, key="rec_seed", on=c4, help="change for another random draw")
 
 cls = None if cls_name == "all" else data.class_names.index(cls_name)
 labels = data.y_test.numpy() if data.y_test is not None else None

@@ -128,3 +128,39 @@ def shared_view() -> Iterator[None]:
         yield
     finally:
         write_link()
+
+
+# One call per shareable widget: its bounds or options, given once, are both the widget's and the link's check.
+# `on` is where it is drawn (a column, the sidebar); every other keyword goes to the Streamlit widget.
+
+
+def slider(label: str, lo: float, hi: float, value: float, step: float | None = None, *, key: str, on: Any = st,
+           **kw: Any) -> Any:
+    linked(key, lo=lo, hi=hi, kind=type(value))
+    return on.slider(label, lo, hi, value, step, key=key, **kw)
+
+
+def number_input(label: str, lo: float, hi: float, value: float, *, key: str, on: Any = st, **kw: Any) -> Any:
+    linked(key, lo=lo, hi=hi, kind=type(value))
+    return on.number_input(label, lo, hi, value, key=key, **kw)
+
+
+def select_slider(label: str, options: Sequence[Any], value: Any, *, key: str, on: Any = st, **kw: Any) -> Any:
+    linked(key, list(options))
+    return on.select_slider(label, options, value=value, key=key, **kw)
+
+
+def selectbox(label: str, options: Sequence[Any], *, key: str, on: Any = st, **kw: Any) -> Any:
+    linked(key, list(options))
+    return on.selectbox(label, options, key=key, **kw)
+
+
+def segmented_control(label: str, options: Sequence[Any], default: Any, *, key: str, on: Any = st, **kw: Any) -> Any:
+    """Always one of `options` (required)."""
+    linked(key, list(options))
+    return on.segmented_control(label, options, default=default, key=key, required=True, **kw)
+
+
+def toggle(label: str, value: bool, *, key: str, on: Any = st, **kw: Any) -> bool:
+    linked(key, kind=bool)
+    return on.toggle(label, value=value, key=key, **kw)
