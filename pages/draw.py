@@ -83,7 +83,7 @@ else:
         f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted mean of "
         f"its {len(report.nearest)} nearest test codes' places: an approximation that shows the right neighbourhood."))
 
-if model.variational:
+if model.samples_prior:
     st.subheader("From your drawing to a test digit")
     target_class = share.selectbox("Walk to a test digit of class", names, index=min(7, len(names) - 1),
                                 key="dr_target") if labels is not None else None

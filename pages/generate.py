@@ -41,7 +41,7 @@ tab_sample, tab_path, tab_walk = st.tabs(["Sample", "Interpolate", "Traverse"])
 @st.fragment
 def sample_tab() -> None:
     """Each tab is a fragment: moving a slider reruns that tab alone, not the page and the other two tabs."""
-    if not model.variational:
+    if not model.samples_prior:
         st.info(
             f"**{entry.name} is a plain autoencoder, so there is nothing to sample.** Its codes fill an irregular "
             "region of the latent space with no known shape; a random code mostly lands outside it and decodes to "
@@ -50,11 +50,11 @@ def sample_tab() -> None:
             icon=":material/block:",
         )
     s1, s2, s3 = st.columns([3, 1, 1])
-    temp = share.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", on=s1, disabled=not model.variational,
+    temp = share.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", on=s1, disabled=not model.samples_prior,
                      help="scales the prior's spread: low gives typical, blurry averages; high gives odd, varied ones")
-    seed = share.number_input("Seed", 0, 100_000, 0, key="gen_seed", on=s2, disabled=not model.variational)
-    s3.button("Resample", key="gen_resample", disabled=not model.variational, on_click=bump, args=("gen_seed",))
-    if model.variational:
+    seed = share.number_input("Seed", 0, 100_000, 0, key="gen_seed", on=s2, disabled=not model.samples_prior)
+    s3.button("Resample", key="gen_resample", disabled=not model.samples_prior, on_click=bump, args=("gen_seed",))
+    if model.samples_prior:
         samples = sample_prior_grid(entry.path, entry.stamp, float(temp), int(seed))
         show(png(samples), f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", 560)
         st.download_button("Download the samples (PNG)", png(samples), f"{entry.name}-samples.png",
@@ -96,7 +96,7 @@ def path_tab() -> None:
     path = interpolate(za, zb, np.linspace(0, 1, 11), mode)
     strip = decode(entry.path, entry.stamp, tuple(tuple(map(float, z)) for z in path))
     show(tile_png(strip, nrow=11, pad=1, scale=2), f"the whole {mode} path, t = 0 to 1 in steps of 0.1", "stretch")
-    if not model.variational:
+    if not model.samples_prior:
         st.caption(
             "A plain autoencoder is not trained to make the space between codes meaningful, so the middle of the "
             "path can pass through codes that no image maps to and look smeared or broken. A VAE's path stays on "

@@ -21,11 +21,12 @@ def decode_codes(model: Autoencoder, z: np.ndarray) -> np.ndarray:
 
 
 def sample_prior(model: Autoencoder, n: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-    """n seeded draws from N(0, temperature^2 I), decoded. Only a VAE has a prior to sample from."""
-    if not model.variational:
+    """n seeded draws from N(0, temperature^2 I), decoded. Only a model trained towards that prior (a VAE, a WAE)
+    can be sampled."""
+    if not model.samples_prior:
         raise ValueError(
             f"a {model.name} autoencoder has no prior: its codes fill an irregular region, so random codes mostly "
-            "decode to noise. Sampling needs a VAE."
+            "decode to noise. Sampling needs a model trained towards a prior (a VAE or a WAE)."
         )
     if not 0 <= temperature <= 10:
         raise ValueError(f"temperature must be between 0 and 10, got {temperature}")
@@ -63,8 +64,9 @@ def traversal_grid(z0: np.ndarray, i: int, j: int, values_i: np.ndarray, values_
 
 
 def latent_ranges(model: Autoencoder, codes: np.ndarray, spread: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) per latent dim for sliders: the prior's +-3 for a VAE, else the codes' mean +- 3 std."""
-    if model.variational:
+    """(low, high) per latent dim for sliders: the prior's +-3 for a model with a prior, else the codes' mean +- 3
+    std."""
+    if model.samples_prior:
         d = model.cfg.latent_dim
         return np.full(d, -spread, np.float32), np.full(d, spread, np.float32)
     mu, sd = codes.mean(0), codes.std(0) + 1e-6

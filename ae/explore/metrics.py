@@ -90,14 +90,14 @@ def ssim_per_sample(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(per_channel.mean(axis=1)).float()
 
 
-def _require_variational(model: Autoencoder) -> None:
-    if not model.variational:
-        raise ValueError(f"the {model.name} model has no ELBO: it is not variational")
+def _require_elbo(model: Autoencoder) -> None:
+    if not model.has_elbo:
+        raise ValueError(f"the {model.name} model has no ELBO: it has no posterior and likelihood to bound p(x)")
 
 
 def elbo_per_sample(model: Autoencoder, x: torch.Tensor, batch_size: int = 500, seed: int = 0) -> torch.Tensor:
     """The evidence lower bound log p(x|z) - KL(q(z|x) || p(z)) per sample in nats (beta = 1), one z draw: [N]."""
-    _require_variational(model)
+    _require_elbo(model)
     gen = torch.Generator().manual_seed(seed)
 
     def elbo(xb: torch.Tensor) -> torch.Tensor:
@@ -116,7 +116,7 @@ def iw_nll_per_sample(
     -log (1/k) sum_j p(x|z_j) p(z_j) / q(z_j|x); an upper bound on the true NLL that tightens as k grows, and never
     looser than -ELBO in expectation.
     """
-    _require_variational(model)
+    _require_elbo(model)
     gen = torch.Generator().manual_seed(seed)
     log2pi = math.log(2 * math.pi)
 
@@ -185,7 +185,7 @@ def evaluate(model: Autoencoder, x: torch.Tensor, iw_samples: int = IW_SAMPLES, 
     the caller has them already (`errors_per_sample`)."""
     per = errors if errors is not None else errors_per_sample(model, x)
     m: dict[str, float] = {"n": len(x), **{k: float(np.mean(v)) for k, v in per.items()}}
-    if model.variational:
+    if model.has_elbo:
         m["elbo"] = float(elbo_per_sample(model, x).mean())
         pick = torch.from_numpy(iw_subset(len(x), iw_images))
         nll = iw_nll_per_sample(model, x[pick], k=iw_samples).double()

@@ -43,7 +43,9 @@ class Autoencoder(nn.Module):
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""  # what the pages call it ("denoising AE"); the name when empty
     Params: ClassVar[type] = NoParams
-    variational: ClassVar[bool] = False
+    # What a variant can do beyond reconstructing, each said once, on the variant (pages and metrics ask these):
+    samples_prior: ClassVar[bool] = False  # codes are trained to follow N(0, I): random draws decode to images
+    has_elbo: ClassVar[bool] = False  # a posterior q(z|x) and a likelihood p(x|z): ELBO and IW-NLL can be measured
     code_factor: ClassVar[int] = 1  # the code head emits latent_dim * code_factor numbers (VAE: mean and log-var)
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -53,9 +55,9 @@ class Autoencoder(nn.Module):
         body, features, decoder = build_stacks(cfg)
         head: list[nn.Module] = [nn.Linear(features, cfg.latent_dim * self.code_factor)]
         if cfg.code_activation == "relu":
-            if self.variational:
-                raise InputError("a VAE's code is a mean and a log-variance, which a ReLU would clamp at 0; "
-                                 "use code_activation 'linear'")
+            if self.code_factor > 1:
+                raise InputError(f"a {self.title or self.name}'s code is a mean and a log-variance, which a ReLU "
+                                 "would clamp at 0; use code_activation 'linear'")
             head.append(nn.ReLU())
         self.encoder = nn.Sequential(body, *head)
         self.decoder = decoder

@@ -32,7 +32,8 @@ class VAEParams:
 class VAE(Autoencoder):
     title = "VAE"
     Params = VAEParams
-    variational = True
+    samples_prior = True
+    has_elbo = True
     code_factor = 2
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
