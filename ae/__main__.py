@@ -56,36 +56,36 @@ def parse_params(items: list[str]) -> dict[str, object]:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
+    """Each value is checked once, where it enters: the name here, the folder and the name's freedom where it is
+    reserved (before any work: a clash found after training would throw the training away), the configs when they
+    are made, the run as a whole by `preflight`, whose Plan the pipeline trusts."""
     from ae.config import TrainConfig
     from ae.run.experiment import model_config_for
     from ae.run.pipeline import preflight, train_and_save
-    from ae.store.checkpoints import check_folder, check_name, clean_stale, ensure_free, reserved
+    from ae.store.checkpoints import check_folder, check_name, clean_stale, reserved
 
     name = check_name(a.name or f"{a.arch}-{a.variant}-{a.latent}")
-    check_folder(a.out)  # before any work: a clash found after training would throw the training away
     clean_stale(a.out)
-    if not a.overwrite:
-        ensure_free(a.out, name)
-    data = open_data(a.dataset, a.label_column)
-    extra = {}
-    if a.hidden is not None:  # `--hidden` alone: no hidden layer, the code layer reads the input directly
-        extra["hidden"] = tuple(a.hidden)
-    if a.channels:
-        extra["channels"] = tuple(a.channels)
-    if a.loss:
-        extra["recon_loss"] = a.loss
-    mcfg = model_config_for(data, arch=a.arch, variant=a.variant, latent_dim=a.latent, params=parse_params(a.param),
-                            code_activation=a.code_activation, **extra)
-    tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, seed=a.seed,
-                       device=a.device)
-    preflight(mcfg, tcfg, data)
-    bar = TqdmProgress(a.epochs)
-    try:
-        with reserved(a.out, name) if not a.overwrite else contextlib.nullcontext():
-            r = train_and_save(data, mcfg, tcfg, a.out, name, callbacks=[bar], overwrite=a.overwrite,
+    with contextlib.nullcontext(check_folder(a.out)) if a.overwrite else reserved(a.out, name):
+        data = open_data(a.dataset, a.label_column)
+        extra = {}
+        if a.hidden is not None:  # `--hidden` alone: no hidden layer, the code layer reads the input directly
+            extra["hidden"] = tuple(a.hidden)
+        if a.channels:
+            extra["channels"] = tuple(a.channels)
+        if a.loss:
+            extra["recon_loss"] = a.loss
+        mcfg = model_config_for(data, arch=a.arch, variant=a.variant, latent_dim=a.latent,
+                                params=parse_params(a.param), code_activation=a.code_activation, **extra)
+        tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
+                           seed=a.seed, device=a.device)
+        plan = preflight(mcfg, tcfg, data)
+        bar = TqdmProgress(a.epochs)
+        try:
+            r = train_and_save(data, plan, a.out, name, callbacks=[bar], overwrite=a.overwrite,
                                log=lambda text: print(text, file=sys.stderr, flush=True))
-    finally:
-        bar.bar.close()  # an error message then starts on its own line, not after the bar
+        finally:
+            bar.bar.close()  # an error message then starts on its own line, not after the bar
     print(f"saved {r.path} with its analyses: trained in {r.meta['train_seconds']} s on {r.meta['train_device']}, "
           f"then {r.after_training_s:.1f} s to measure, save and analyse it")
     print(format_metrics(r.metrics))

@@ -69,6 +69,15 @@ def _checked(key: str, value: Any, hint: Any) -> Any:
     return value
 
 
+def variant_knobs(variant: str, params: dict[str, Any]) -> Any:
+    """`params` read into `variant`'s Params dataclass: the one check of a variant's name and knobs, made where a
+    ModelConfig is made (a page, the CLI, a JSON being read), so a bad knob is refused on entry, never at build."""
+    from ae.registry import VARIANTS, variants
+
+    variants()
+    return from_dict(VARIANTS.lookup(variant).Params, params)
+
+
 @dataclass
 class ModelConfig:
     """What to build: architecture, variant and their sizes.
@@ -105,6 +114,12 @@ class ModelConfig:
             raise InputError("recon_loss 'bce' needs inputs in [0, 1]; tabular data is standardized, use 'mse'")
         if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels):
             raise InputError("hidden sizes and channels must be positive")
+        self._knobs = variant_knobs(self.variant, self.params)
+
+    @property
+    def knobs(self) -> Any:
+        """The variant's knobs as its Params dataclass, checked (types, bounds, choices) when this config was made."""
+        return self._knobs
 
     @property
     def is_image(self) -> bool:

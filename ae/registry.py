@@ -6,11 +6,14 @@ Adding a variant is one class plus `@register("name")`; nothing else needs editi
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import torch
+from torch.nn.modules.module import (
+    register_module_buffer_registration_hook,
+    register_module_parameter_registration_hook,
+)
 
 from ae.config import ModelConfig
 from ae.errors import InputError
@@ -68,28 +71,54 @@ def variants() -> list[str]:
     return sorted(VARIANTS)
 
 
-def build_model(cfg: ModelConfig, seed: int | None = 0) -> Autoencoder:
-    """Build the model `cfg` describes; the same seed gives the same initial weights.
+def build_model(cfg: ModelConfig, seed: int | None = 0, *, on_meta: bool = False) -> Autoencoder:
+    """Build the model `cfg` describes, once: on the meta device first (no memory), where its parameters are
+    counted against the budget (a JSON asking for `hidden: [1000000, 128]` is refused before gigabytes are
+    allocated), then given memory with `materialise`. on_meta=True returns the meta model (preflight's dry run).
+    The same seed gives the same initial weights; seed=None leaves them uninitialised for a checkpoint to fill.
 
-    The config is first built on the meta device (no memory) and its parameters counted against the budget, so a
-    JSON asking for `hidden: [1000000, 128]` is refused before gigabytes are allocated.
+    `cfg` is trusted: its variant and knobs were checked when it was made (`ModelConfig`).
     """
-    variants()
-    VARIANTS.lookup(cfg.variant)
-    count_parameters(cfg)
-    rng = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
-    with rng:
-        if seed is not None:
-            torch.manual_seed(seed)
-        return VARIANTS[cfg.variant](cfg)
+    built: list[torch.nn.Module] = []  # modules in the order their constructors ran: the order they draw weights
+
+    def seen(module: torch.nn.Module, _name: str, _value: object) -> None:
+        if not built or built[-1] is not module:
+            built.append(module)
+
+    hooks = [register_module_parameter_registration_hook(seen), register_module_buffer_registration_hook(seen)]
+    try:
+        with torch.device("meta"):
+            model = VARIANTS[cfg.variant](cfg)
+    finally:
+        for h in hooks:
+            h.remove()
+    mine = {id(m) for m in model.modules()}  # another thread may have built modules meanwhile
+    model.init_order = [m for m in dict.fromkeys(built) if id(m) in mine]
+    check_size(model)
+    return model if on_meta else materialise(model, seed)
 
 
-def count_parameters(cfg: ModelConfig) -> int:
-    """The number of weights `cfg` describes, without allocating them; InputError above the budget."""
+def materialise(model: Autoencoder, seed: int | None) -> Autoencoder:
+    """Give a meta-device model real memory in place and initialise it as its constructor would have: each
+    module's `reset_parameters` in the order the modules were built, under `seed`, so a model built this way equals
+    one built directly on the CPU, bit for bit (a test holds this for every variant and architecture)."""
+    model.to_empty(device="cpu")
+    if seed is None:
+        return model
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for module in model.init_order:
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
+    return model
+
+
+def check_size(model: Autoencoder) -> int:
+    """The model's number of weights; InputError above the budget."""
     from ae.limits import MAX_PARAMETERS
 
-    with torch.device("meta"):
-        n = sum(p.numel() for p in VARIANTS[cfg.variant](cfg).parameters())
+    n = sum(p.numel() for p in model.parameters())
     if n > MAX_PARAMETERS:
         raise InputError(
             f"this model would have {n:,} weights, over the limit of {MAX_PARAMETERS:,}; use smaller layers"

@@ -78,10 +78,11 @@ def tiny_model(data, models_dir, name: str, **model):
     """A model trained one epoch through the one pipeline (its analyses are computed as it is saved)."""
     from ae.config import TrainConfig
     from ae.run.experiment import model_config_for
-    from ae.run.pipeline import train_and_save
+    from ae.run.pipeline import preflight, train_and_save
     from ui.cache import catalog
 
-    r = train_and_save(data, model_config_for(data, **model), TrainConfig(epochs=1, batch_size=256), models_dir, name)
+    r = train_and_save(data, preflight(model_config_for(data, **model), TrainConfig(epochs=1, batch_size=256), data),
+                       models_dir, name)
     catalog.clear()
     return r
 

@@ -43,12 +43,12 @@ def test_one_aligned_frame_per_epoch_moves_less_than_unaligned(mnist5k):
 @pytest.mark.slow
 def test_train_and_save_stores_the_recording_beside_the_model(tmp_path):
     from ae.data.sources import load_dataset
-    from ae.run.pipeline import train_and_save
+    from ae.run.pipeline import preflight, train_and_save
 
     digits = load_dataset("digits")
 
     cfg = model_config_for(digits, arch="dense", latent_dim=2, hidden=(32,))
-    r = train_and_save(digits, cfg, TrainConfig(epochs=3), tmp_path, "rec")
+    r = train_and_save(digits, preflight(cfg, TrainConfig(epochs=3), digits), tmp_path, "rec")
     frames, index = load_recording(r.path)
     assert frames.shape == (3, len(digits.x_test), 2) and index.dtype == np.int64
     assert np.array_equal(index, np.arange(len(digits.x_test)))  # 360 test digits: all of them

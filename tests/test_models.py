@@ -174,13 +174,29 @@ def test_a_prior_model_without_an_elbo_samples_on_generate_and_is_measured_witho
     from ae.explore.metrics import evaluate
     from ae.registry import VARIANTS
     from ae.run.experiment import model_config_for
-    from ae.run.pipeline import train_and_save
+    from ae.run.pipeline import preflight, train_and_save
     from tests.helpers import app
 
     assert VARIANTS["wae-mmd"].samples_prior and not VARIANTS["wae-mmd"].has_elbo
     cfg = model_config_for(mnist5k, arch="dense", variant="wae-mmd", latent_dim=4, hidden=(64,))
-    r = train_and_save(mnist5k, cfg, TrainConfig(epochs=2, batch_size=256), models_dir, "wae")
+    r = train_and_save(mnist5k, preflight(cfg, TrainConfig(epochs=2, batch_size=256), mnist5k), models_dir, "wae")
     assert "elbo" not in r.metrics and "elbo" not in evaluate(r.model, mnist5k.x_test[:50])
     at = app("pages/generate.py", model="yours/wae")
     assert not at.exception and not at.error
     assert any("64 codes drawn from N(0, 1.0² I)" in i.proto.imgs[0].caption for i in at.image)
+
+
+@pytest.mark.parametrize("variant,arch,shape", CASES, ids=[f"{v}-{a}-{'x'.join(map(str, s))}" for v, a, s in CASES])
+def test_a_network_built_once_on_meta_then_given_memory_equals_one_built_on_the_cpu(variant, arch, shape):
+    """build_model constructs once (on the meta device, to count the weights before allocating them) and then
+    initialises in construction order: the same seed must give exactly the weights the constructor would."""
+    from ae.registry import VARIANTS
+
+    cfg = make_cfg(variant, arch, shape)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(7)
+        direct = VARIANTS[variant](cfg).state_dict()
+    built = build_model(cfg, seed=7).state_dict()
+    assert built.keys() == direct.keys()
+    assert all(torch.equal(built[k], direct[k]) for k in direct)
+    assert not torch.equal(build_model(cfg, seed=8).state_dict()["decoder.0.weight"], direct["decoder.0.weight"])

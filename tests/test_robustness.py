@@ -92,10 +92,17 @@ def test_a_job_whose_model_cannot_be_built_fails_at_once_with_the_reason(tmp_pat
             q.submit("ann", "never", data, cfg, TrainConfig(epochs=2), tmp_path)
         assert time.perf_counter() - t0 < 1.0
         assert q.jobs_of("ann") == []
-        # Were the check skipped, the worker's failure still ends the job "failed" with the reason, at once.
+        # Were the gate bypassed (a Plan whose network reads 28x28 images, sent with 8x8 ones), the worker's
+        # failure still ends the job "failed" with the reason, at once.
         import ae.run.pipeline
+        from ae.registry import build_model
 
-        monkeypatch.setattr(ae.run.pipeline, "preflight", lambda *a: None)
+        def unchecked(model_cfg, train_cfg, data):
+            wrong = model_config_for(load_dataset("mnist-5k"), arch="conv", latent_dim=4, channels=(4, 8))
+            return ae.run.pipeline.Plan(wrong, train_cfg, data.name, build_model(wrong, on_meta=True), 0, 0,
+                                        gate=ae.run.pipeline._GATE)
+
+        monkeypatch.setattr(ae.run.pipeline, "preflight", unchecked)
         warm = q.submit("ann", "warm-up", data, cfg, TrainConfig(epochs=2), tmp_path)  # a worker's first task
         while not warm.state().finished:  # imports and deserialises for seconds; a class's workers are warm
             time.sleep(0.05)
@@ -105,7 +112,7 @@ def test_a_job_whose_model_cannot_be_built_fails_at_once_with_the_reason(tmp_pat
         while not job.state().finished and time.perf_counter() - t0 < 10:
             time.sleep(0.02)
         s = job.state()
-        assert s.status == "failed" and "too small for 4 stride-2 conv layers" in s.message, (s.status, s.message)
+        assert s.status == "failed" and "cannot be multiplied" in s.message, (s.status, s.message)
         assert time.perf_counter() - t0 < 1.0
         assert list(tmp_path.iterdir()) == []  # no files and no reservation left
     finally:
@@ -287,3 +294,20 @@ def test_a_refused_model_zip_leaves_the_folder_as_it_was(case, tmp_path):
         run_through_ae(case, tmp_path)
     folder = tmp_path / "models"
     assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_model_json_with_a_knob_out_of_bounds_is_an_unreadable_row_not_a_load_failure(tmp_path):
+    """read_meta builds the knobs: `beta: -1` is refused when the folder is listed, before anyone loads it."""
+    from ae.config import ModelConfig
+    from ae.registry import build_model
+    from ae.store.checkpoints import CheckpointError, read_meta
+
+    model = build_model(ModelConfig(arch="dense", variant="vae", input_shape=(1, 8, 8), latent_dim=2, hidden=(8,)))
+    save_model(model, tmp_path, "badknob")
+    doc = json.loads((tmp_path / "badknob.json").read_text())
+    doc["model"]["params"] = {"beta": -1}
+    (tmp_path / "badknob.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match="beta must be at least 0"):
+        read_meta(tmp_path / "badknob.json")
+    rows = list_models(tmp_path)
+    assert len(rows) == 1 and "beta must be at least 0" in rows[0]["error"]

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ae.config import ModelConfig, from_dict
+from ae.config import ModelConfig
 from ae.errors import InputError
 from ae.models.blocks import build_stacks
 
@@ -51,7 +51,7 @@ class Autoencoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.params = from_dict(self.Params, dict(cfg.params))
+        self.params = cfg.knobs
         body, features, decoder = build_stacks(cfg)
         head: list[nn.Module] = [nn.Linear(features, cfg.latent_dim * self.code_factor)]
         if cfg.code_activation == "relu":

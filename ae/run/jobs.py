@@ -26,15 +26,18 @@ import traceback
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ae.config import ModelConfig, TrainConfig, from_dict
+from ae.config import ModelConfig, TrainConfig
 from ae.data.sources import Dataset
-from ae.store.checkpoints import name_taken, reserve_name
+from ae.store.checkpoints import check_name, name_taken, reserve_name
 from ae.store.files import atomic_write
+
+if TYPE_CHECKING:
+    from ae.run.pipeline import Plan
 
 TOPIC = "latent-lab-jobs"
 KEY_PREFIX = "latent-lab-train-"
@@ -60,8 +63,7 @@ class JobSpec:
     owner: str
     name: str
     dataset: str
-    model: dict
-    train: dict
+    plan: Plan  # what passed preflight in the app process; the worker trains it as it is
     submitted: float
 
 
@@ -172,11 +174,11 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
     from ae.run.device import describe_device, pick_device
 
     try:  # every failure from here ends the job "failed" with its reason (the app reads the task's exception)
-        model_cfg, train_cfg = from_dict(ModelConfig, spec.model), from_dict(TrainConfig, spec.train)
+        train_cfg = spec.plan.train_cfg
         device = f"{describe_device(pick_device(train_cfg.device))} ({socket.gethostname()})"
         emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
-            r = train_and_save(data, model_cfg, train_cfg, tmp, spec.name, callbacks=[progress], recorder=recorder,
+            r = train_and_save(data, spec.plan, tmp, spec.name, callbacks=[progress], recorder=recorder,
                                should_stop=stop_flag.is_set, log=lambda text: emit(kind="saving", text=text))
             files = {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
     finally:
@@ -217,7 +219,7 @@ class Job:
         self.reservation = reservation
         self.future = None
         self.lock = threading.Lock()
-        self._state = JobState(epochs=int(spec.train.get("epochs", 0)))
+        self._state = JobState(epochs=spec.plan.train_cfg.epochs)
 
     @property
     def name(self) -> str:
@@ -280,15 +282,16 @@ class JobQueue:
             raise RuntimeError(self.error or "the training cluster is still starting; try again in a few seconds")
         if self.error:
             raise RuntimeError(self.error)
-        preflight(model_cfg, train_cfg, data)
+        plan = preflight(model_cfg, train_cfg, data)
+        name = check_name(name)
         with self._lock:
             mine = [j for j in self.jobs_of(owner) if not j.state().finished]
             if any(j.state().status == "queued" for j in mine) or len(mine) >= 2:
                 raise QueueFull("you already have a job waiting in the queue; one running and one queued per "
                                 "browser session")
             reservation = reserve_name(Path(folder), name)
-            spec = JobSpec(id=uuid.uuid4().hex[:12], owner=owner, name=name, dataset=data.name,
-                           model=model_cfg.to_dict(), train=train_cfg.to_dict(), submitted=time.time())
+            spec = JobSpec(id=uuid.uuid4().hex[:12], owner=owner, name=name, dataset=data.name, plan=plan,
+                           submitted=time.time())
             preview = data.test_x(preview_indices(data)).numpy() if data.kind == "image" else None
             job = Job(spec, Path(folder), None if builtin else data, preview, reservation)
             self.jobs[spec.id] = job

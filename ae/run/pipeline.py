@@ -8,9 +8,10 @@ about who asked; callers differ only in callbacks, the weights' dtype and extra 
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,11 @@ from ae.errors import InputError
 from ae.explore.learning import MapRecorder
 from ae.explore.metrics import evaluate
 from ae.models.base import Autoencoder
-from ae.registry import build_model
+from ae.registry import build_model, materialise
 from ae.run.device import describe_device, pick_device
 from ae.run.experiment import check_fits
-from ae.run.train import Callback, fit
-from ae.store.checkpoints import name_taken, save_model
+from ae.run.train import Callback, train_loop
+from ae.store.checkpoints import save_model
 from ae.store.recording import save_recording
 
 ExtraMetrics = Callable[[Autoencoder, Dataset], dict[str, float]]
@@ -44,25 +45,47 @@ class Result:
     after_training_s: float = 0.0  # evaluating, saving and analysing: everything after the last epoch
 
 
-def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> None:
-    """Everything that can be known about a run before it starts, checked in milliseconds: the input shape, that
-    the model builds and runs (on the meta device: no memory), its weights and a training batch's activations
-    against the budgets in ae.limits. A job or the CLI fails here, at once, never minutes into training."""
+_GATE = object()  # only preflight holds it: a Plan cannot be made without passing the checks
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run that passed `preflight`: the configs, the network it will train (built once, on the meta device, with
+    no memory yet) and what the checks measured. `train_and_save` trusts it and checks nothing again; it travels to
+    a Dask worker inside a job as it is."""
+
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    dataset: str
+    network: Autoencoder  # on the meta device; `train_and_save` gives a copy memory and the seed's weights
+    parameters: int
+    activation_bytes: int
+    gate: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.gate is not _GATE:
+            raise TypeError("a Plan is made by preflight(), which checks it")
+
+
+def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> Plan:
+    """The one gate of a training run (the CLI's, a job's, the zoo's), checked in milliseconds before anything
+    starts: the input shape, that the network builds (its weights within budget) and runs on the meta device (no
+    memory), and a training batch's activations against the budget in ae.limits. Fails here, at once, never
+    minutes into training; what passes is a Plan."""
     from ae.limits import MAX_ACTIVATIONS, mb
 
     check_fits(model_cfg.input_shape, data.input_shape, data.name)
-    with torch.device("meta"):
-        model = build_model(model_cfg, seed=None)
+    network = build_model(model_cfg, on_meta=True)
     outputs = [0]
 
     def count(_module: torch.nn.Module, _inputs: Any, out: Any) -> None:
         if isinstance(out, torch.Tensor):
             outputs[0] += out.numel()
 
-    hooks = [m.register_forward_hook(count) for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(count) for m in network.modules() if not list(m.children())]
     x = torch.empty(train_cfg.batch_size, *model_cfg.input_shape, device="meta")
     try:
-        model.train()(x)
+        network.train()(x)
     except (RuntimeError, ValueError) as e:
         raise InputError(f"this model cannot run on {list(model_cfg.input_shape)} inputs: {e}") from e
     finally:
@@ -74,6 +97,8 @@ def preflight(model_cfg: ModelConfig, train_cfg: TrainConfig, data: Dataset) -> 
             f"a batch of {train_cfg.batch_size} would take about {mb(need)} of activations, over the limit of "
             f"{mb(MAX_ACTIVATIONS)}; lower the batch size or the layer sizes"
         )
+    return Plan(model_cfg, train_cfg, data.name, network, sum(p.numel() for p in network.parameters()), need,
+                gate=_GATE)
 
 
 def dataset_record(data: Dataset) -> dict[str, str]:
@@ -82,8 +107,7 @@ def dataset_record(data: Dataset) -> dict[str, str]:
 
 def train_and_save(
     data: Dataset,
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
+    plan: Plan,
     folder: str | Path,
     name: str,
     *,
@@ -96,7 +120,9 @@ def train_and_save(
     extra_metrics: ExtraMetrics | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> Result:
-    """Train `model_cfg` on data's train split and save it (weights, JSON, recording, analyses) as `folder/name`.
+    """Train what `plan` (from `preflight` on this data) describes on data's train split and save it (weights,
+    JSON, recording, analyses) as `folder/name`. The name is the caller's, checked where it reserved it (the CLI and
+    jobs hold a reservation; `overwrite` replaces a model of that name).
 
     Metrics are measured on the weights as saved: with dtype=float16 the model is rounded first and its float32
     metrics are kept beside as `fp32_metrics`. A stop request (should_stop) ends training after the current batch;
@@ -104,11 +130,9 @@ def train_and_save(
     training recording (`recorder`, made here unless the caller wants to watch it). `log` hears what is being done
     after training, as it happens.
     """
-    preflight(model_cfg, train_cfg, data)
-    if not overwrite and name_taken(folder, name):  # reservations are the caller's (the CLI and jobs hold one)
-        raise FileExistsError(f"a model named {name!r} already exists in {folder}; choose another name")
+    train_cfg = plan.train_cfg
     device = pick_device(train_cfg.device)
-    model = build_model(model_cfg, seed=train_cfg.seed)
+    model = materialise(copy.deepcopy(plan.network), train_cfg.seed)  # a copy: one plan can serve two runs
 
     class Stop(Callback):
         def should_stop(self) -> bool:
@@ -116,7 +140,7 @@ def train_and_save(
 
     t0 = time.perf_counter()
     recorder = recorder or MapRecorder.for_data(data)
-    history = fit(model, data.x_train, train_cfg, callbacks=[recorder, *callbacks, Stop()])
+    history = train_loop(model, data.x_train, train_cfg, callbacks=[recorder, *callbacks, Stop()])
     seconds = time.perf_counter() - t0
     stopped = bool(should_stop()) and len(history) < train_cfg.epochs
     log(f"{name}: trained {len(history)} epochs in {seconds:.1f} s; measuring on the test split")

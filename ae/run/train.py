@@ -90,7 +90,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
 ) -> pd.DataFrame:
     """Train `model` in place on x_train ([N, *input_shape], stored samples: uint8 pixels or floats); return the
-    per-epoch history.
+    per-epoch history. The library's entry point: it checks the tensors, then runs `train_loop`.
 
     Without x_val, cfg.val_fraction of x_train is held out. A stop request ends the run after the current batch.
     With cfg.keep_best the model ends with the weights of its best validation epoch. A non-finite loss raises
@@ -99,6 +99,17 @@ def fit(
     if len(x_train) == 0:
         raise ValueError("no training samples")
     check_fits(model.cfg.input_shape, tuple(x_train.shape[1:]), "the training data")
+    return train_loop(model, x_train, cfg, x_val, callbacks)
+
+
+def train_loop(
+    model: Autoencoder,
+    x_train: torch.Tensor,
+    cfg: TrainConfig,
+    x_val: torch.Tensor | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> pd.DataFrame:
+    """`fit` without its checks, for a caller whose inputs passed them already (the pipeline runs a Plan)."""
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)  # noise and reparameterisation draws come from the global generator
     if x_val is None:

@@ -39,15 +39,23 @@ class CheckpointError(InputError):
     """A checkpoint cannot be used; the message says why."""
 
 
-def check_name(name: str) -> str:
+class ModelName(str):
+    """A name that passed `check_name`: the functions it travels through afterwards (reservation, save, a job on a
+    worker) see the type and do not check it again."""
+
+
+def check_name(name: str) -> ModelName:
     """A model name is 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit, so it can never
-    reach outside its folder ('../x', '/etc/x', '.hidden')."""
+    reach outside its folder ('../x', '/etc/x', '.hidden'). Checked once, where a name enters (the CLI's --name,
+    a job's reservation, an imported bundle); a ModelName passes straight through."""
+    if isinstance(name, ModelName):
+        return name
     if not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
         raise InputError(
             f"model name {name!r} is not allowed: use 1-64 letters, digits, '_', '-' or '.', "
             f"starting with a letter or digit"
         )
-    return name
+    return ModelName(name)
 
 
 def paths(folder: str | Path, name: str) -> tuple[Path, Path]:
@@ -113,7 +121,7 @@ def reserve_name(folder: str | Path, name: str) -> Path:
     host and pid); raise FileExistsError if a model or a live run has it. Release by deleting the marker; a marker
     whose process died is taken over."""
     folder = check_folder(folder)
-    check_name(name)
+    name = check_name(name)
     for _ in range(3):
         ensure_free(folder, name)  # a model, or a live reservation: refused here
         marker = _marker(folder, name)
@@ -185,8 +193,14 @@ def read_meta(config_path: str | Path) -> dict[str, Any]:
     """Parse and validate a checkpoint's JSON without touching the weights.
 
     Every field a page or the CLI reads is type-checked here, once, so a hand-edited or hostile JSON
-    (`"metrics": {"mse": "n/a"}`, a string `dataset`) costs its own row a warning and never a page.
+    (`"metrics": {"mse": "n/a"}`, a string `dataset`, a knob out of its bounds) costs its own row a warning
+    ("unreadable") and never a page.
     """
+    return _read(config_path)[0]
+
+
+def _read(config_path: str | Path) -> tuple[dict[str, Any], ModelConfig]:
+    """The JSON and the ModelConfig it describes (made once: its variant and knobs checked here)."""
     config_path = Path(config_path)
     what = config_path.name
     try:
@@ -213,13 +227,13 @@ def read_meta(config_path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{what} has format version {doc['format_version']!r}; this Latent Lab reads "
                               f"{FORMAT_VERSION}")
     try:
-        from_dict(ModelConfig, doc["model"])
+        cfg = from_dict(ModelConfig, doc["model"])
     except InputError as e:
         raise CheckpointError(f"{what} describes an invalid model: {e}") from e
     problem = _meta_problem(doc)
     if problem:
         raise CheckpointError(f"{what}: {problem}")
-    return doc
+    return doc, cfg
 
 
 def _is_number(v: Any) -> bool:
@@ -266,7 +280,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Au
     if path.suffix not in (".json", ".safetensors"):
         raise CheckpointError(f"{path.name}: a model is a .safetensors file with a .json beside it; nothing else loads")
     config, weights = path.with_suffix(".json"), path.with_suffix(".safetensors")
-    meta = read_meta(config)
+    meta, cfg = _read(config)
     if not weights.is_file():
         raise CheckpointError(f"{weights.name} is missing beside {config.name}")
     try:
@@ -274,7 +288,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Au
             tensors = load_file(str(weights))
     except (SafetensorError, InputError) as e:
         raise CheckpointError(f"{weights.name} is truncated or corrupted ({e})") from e
-    return _assemble(meta, tensors, config.name, weights.name).to(device).eval(), meta
+    return _assemble(cfg, tensors, config.name, weights.name).to(device).eval(), meta
 
 
 def model_from_bytes(weights: bytes, meta: dict[str, Any], what: str = "the model") -> Autoencoder:
@@ -286,15 +300,19 @@ def model_from_bytes(weights: bytes, meta: dict[str, Any], what: str = "the mode
         tensors = load(weights)
     except (SafetensorError, ValueError) as e:
         raise CheckpointError(f"{what}'s weights are truncated or corrupted ({e})") from e
-    return _assemble(meta, tensors, what, f"{what}'s weights").eval()
+    try:
+        cfg = from_dict(ModelConfig, meta["model"])  # the metadata came over the wire: read here, once
+    except InputError as e:
+        raise CheckpointError(f"{what} describes an invalid model: {e}") from e
+    return _assemble(cfg, tensors, what, f"{what}'s weights").eval()
 
 
-def _assemble(meta: dict[str, Any], tensors: dict[str, torch.Tensor], config_name: str,
+def _assemble(cfg: ModelConfig, tensors: dict[str, torch.Tensor], config_name: str,
               weights_name: str) -> Autoencoder:
-    """Build the model `meta` describes and load `tensors` into it, strictly: names, shapes, finite floats."""
+    """Build the model `cfg` describes and load `tensors` into it, strictly: names, shapes, finite floats."""
     try:
         with user_input(config_name):
-            model = build_model(from_dict(ModelConfig, meta["model"]), seed=None)
+            model = build_model(cfg, seed=None)
     except InputError as e:
         raise CheckpointError(f"{config_name} describes a model that cannot be built: {e}") from e
     expected = model.state_dict()

@@ -22,7 +22,7 @@ from ae.config import TrainConfig
 from ae.data.sources import Dataset, load_dataset
 from ae.explore.metrics import encode, pca_mse
 from ae.run.experiment import model_config_for
-from ae.run.pipeline import train_and_save
+from ae.run.pipeline import preflight, train_and_save
 from ae.run.train import validation_size
 
 ZOO_DIR = Path(__file__).resolve().parents[2] / "pretrained"
@@ -97,7 +97,7 @@ def build_entry(entry: ZooEntry, data: Dataset, out: Path, seed: int = 0, log: C
         return {"knn5_accuracy": knn_accuracy(train_codes, data.y_train.numpy(), test_codes, data.y_test.numpy())}
 
     tcfg = TrainConfig(epochs=entry.epochs, lr=entry.lr, seed=seed, **entry.train)
-    r = train_and_save(data, cfg, tcfg, out, entry.name,
+    r = train_and_save(data, preflight(cfg, tcfg, data), out, entry.name,
                        dtype=torch.float16, overwrite=True, about=entry.about, extra_metrics=knn, log=log)
     metrics, fp32 = r.metrics, r.meta["fp32_metrics"]
     log(f"{entry.name}: test MSE {metrics['mse']:.4f} (float32 {fp32['mse']:.4f}), "
