@@ -25,7 +25,7 @@ classroom: $(STAMP)
 	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq haproxy; }
-	$(BIN)/python -m ui.classroom $(ARGS)
+	$(BIN)/python -m ae.run.classroom $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

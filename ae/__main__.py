@@ -113,11 +113,11 @@ def cmd_encode(a: argparse.Namespace) -> int:
     """Feature extraction without the browser: the encoder's codes of a split, as CSV (with labels) or .npz."""
     from pathlib import Path
 
+    from ae.config import check_fits
     from ae.explore.metrics import encode
-    from ae.run.experiment import check_fits
+    from ae.files import atomic_write
     from ae.store.checkpoints import load_model
     from ae.store.export import codes_csv
-    from ae.store.files import atomic_write
 
     out = Path(a.out)
     if out.suffix not in (".csv", ".npz"):
@@ -145,8 +145,8 @@ def cmd_compress(a: argparse.Namespace) -> int:
     JPEG and WebP, in bytes per image with PSNR and SSIM on the test split."""
     import pandas as pd
 
+    from ae.config import check_fits
     from ae.explore.compress import bytes_at_psnr, decoder_bytes, rate_distortion, raw_bytes
-    from ae.run.experiment import check_fits
     from ae.store.checkpoints import load_model
 
     model, meta = load_model(a.model)
@@ -177,8 +177,8 @@ def format_metrics(m: dict[str, float]) -> str:
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
+    from ae.config import check_fits
     from ae.explore.metrics import evaluate
-    from ae.run.experiment import check_fits
     from ae.store.checkpoints import load_model
 
     model, meta = load_model(a.path)
@@ -224,9 +224,9 @@ def knob_help() -> str:
 def cmd_analyse(a: argparse.Namespace) -> int:
     """Compute and store what the pages read about models (and about a dataset alone), as the app's analysis
     worker would: for models imported by hand, or to fill a new server before a class."""
+    from ae.config import check_fits
     from ae.explore.analyses import applies, model_kinds, split
     from ae.run.analyse import ensure
-    from ae.run.experiment import check_fits
     from ae.store.checkpoints import load_model
 
     def report(key: str, fraction: float, text: str) -> None:
@@ -251,7 +251,7 @@ def cmd_analyse(a: argparse.Namespace) -> int:
 def cmd_pretrain(a: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ae.store.zoo import analyse_zoo, build_zoo
+    from ae.run.zoo import analyse_zoo, build_zoo
 
     if a.analyses:
         analyse_zoo(Path(a.out))

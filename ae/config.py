@@ -160,3 +160,26 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def incompatibility(model_shape: tuple[int, ...], data_shape: tuple[int, ...], data_name: str) -> str | None:
+    """None when the model can read the dataset, else a sentence a person can act on."""
+    model_shape, data_shape = tuple(model_shape), tuple(data_shape)
+    if model_shape == data_shape:
+        return None
+
+    def fmt(s: tuple[int, ...]) -> str:
+        return f"{s[1]}x{s[2]} {'grey' if s[0] == 1 else 'colour'} images" if len(s) == 3 else f"rows of {s[0]} numbers"
+
+    return (
+        f"This model reads {fmt(model_shape)}, but {data_name} holds {fmt(data_shape)}. "
+        f"Pick a model trained on data like {data_name}, or switch the dataset back."
+    )
+
+
+def check_fits(model_shape: tuple[int, ...], data_shape: tuple[int, ...], data_name: str) -> None:
+    """The one input-shape check, for every entry point: a config before training, a loaded model before a page
+    or `eval` uses it, a tensor before `fit`."""
+    problem = incompatibility(model_shape, data_shape, data_name)
+    if problem:
+        raise InputError(problem)

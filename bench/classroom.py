@@ -84,6 +84,7 @@ from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # ae.run.processes stops the server
 SLIDER_KEYS = {"generate": "gen_t", "denoise": "dn_level", "latent_space": "map_probe_x"}
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 HTTP_TIMEOUT = 30.0
@@ -803,16 +804,9 @@ def wait_healthy(base: str, proc: subprocess.Popen | None, limit: float = 120.0)
 
 def stop_server(proc: subprocess.Popen) -> None:
     """SIGTERM to the process group, SIGKILL after 10 s."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+    from ae.run.processes import stop
+
+    stop({"server": proc})
 
 
 # ---------------------------------------------------------------- the whole run

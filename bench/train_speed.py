@@ -1,4 +1,4 @@
-"""Samples per second for the dense and conv AE on this machine's device: in-memory tensor slicing (what ae.run.train
+"""Samples per second for the dense and conv AE on this machine's device: in-memory tensor slicing (what ae.train
 does) beside a torch DataLoader that copies every batch. Prints a table; not part of the test suite.
 
     .venv/bin/python bench/train_speed.py [--epochs 3] [--device auto]
@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ae.config import ModelConfig, TrainConfig  # noqa: E402
 from ae.data.sources import load_dataset  # noqa: E402
+from ae.device import describe_device, pick_device  # noqa: E402
 from ae.registry import build_model  # noqa: E402
-from ae.run.device import describe_device, pick_device  # noqa: E402
-from ae.run.train import fit  # noqa: E402
+from ae.train import fit  # noqa: E402
 
 
 def sync(device: torch.device) -> None:

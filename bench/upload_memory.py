@@ -303,14 +303,9 @@ def stop_server(proc: subprocess.Popen) -> None:
         children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
         children = []
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+    from ae.run.processes import stop
+
+    stop({"server": proc}, timeout=15)
     for child in children:
         with contextlib.suppress(psutil.Error):
             child.terminate()

@@ -5,7 +5,6 @@ Skips, saying why, where /usr/bin/chromium is missing (CI installs it in .ci/run
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
@@ -65,14 +64,9 @@ def start_server(models: str, **env: str) -> tuple[subprocess.Popen, str]:
 
 def stop_server(proc: subprocess.Popen) -> None:
     """The server and the Dask processes it started (its process group)."""
-    import signal
+    from ae.run.processes import stop
 
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+    stop({"server": proc})
 
 
 @pytest.fixture(scope="session")

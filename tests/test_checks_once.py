@@ -17,8 +17,8 @@ import torch
 import ae.config
 import ae.run.analyse
 import ae.run.pipeline
-import ae.run.train
 import ae.store.checkpoints
+import ae.train
 from ae.models.base import Autoencoder
 
 TINY = ["--arch", "conv", "--channels", "4", "8", "--latent", "3", "--epochs", "1"]
@@ -39,7 +39,7 @@ def counted(monkeypatch):
         monkeypatch.setattr(module, name, counting)
 
     wrap(ae.run.pipeline, "preflight", "preflight")
-    for module in (ae.run.pipeline, ae.run.train):  # both hold the one shape check by name
+    for module in (ae.run.pipeline, ae.train):  # both hold the one shape check by name
         wrap(module, "check_fits", "input shape")
     wrap(ae.config, "variant_knobs", "knobs")
 

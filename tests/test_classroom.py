@@ -15,8 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser import ROOT, free_port
-from ui.classroom import (
+from ae.run.classroom import (
     Child,
     app_child,
     cpu_cores,
@@ -30,6 +29,7 @@ from ui.classroom import (
     worker_child,
     worker_threads,
 )
+from tests.browser import ROOT, free_port
 
 needs_haproxy = pytest.mark.skipif(
     haproxy_path() is None, reason="haproxy is not installed (apt-get install -y haproxy; CI's .ci/run does)"
@@ -100,7 +100,7 @@ def test_dry_run_prints_commands_and_config_and_starts_nothing(capsys):
 
 
 def test_missing_haproxy_says_how_to_install_it(monkeypatch, capsys):
-    monkeypatch.setattr("ui.classroom.haproxy_path", lambda: None)
+    monkeypatch.setattr("ae.run.classroom.haproxy_path", lambda: None)
     assert main(["--workers", "1"]) == 2
     assert "apt-get install -y haproxy" in capsys.readouterr().err
 
@@ -162,7 +162,7 @@ def test_classroom_end_to_end(tmp_path):
     from websockets.sync.client import connect
 
     port, sched_port = free_port(), free_port()
-    argv = [sys.executable, "-m", "ui.classroom", "--apps", "2", "--workers", "1", "--host", "127.0.0.1",
+    argv = [sys.executable, "-m", "ae.run.classroom", "--apps", "2", "--workers", "1", "--host", "127.0.0.1",
             "--port", str(port), "--app-port", "0", "--scheduler-port", str(sched_port),
             "--models", str(tmp_path / "models"), "--logs", str(tmp_path / "logs")]
     env = {**os.environ, "LATENT_LAB_NO_WARMUP": "1", "PYTHONUNBUFFERED": "1"}

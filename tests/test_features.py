@@ -77,8 +77,8 @@ def test_features_page_scores_a_tabular_csv_by_its_label_column(models_dir):
     from ae.registry import build_model
     from ae.run.experiment import model_config_for
     from ae.run.pipeline import dataset_record
-    from ae.run.train import fit
     from ae.store.checkpoints import save_model
+    from ae.train import fit
     from tests.helpers import app, settle
     from ui.cache import catalog
 

@@ -18,7 +18,7 @@ from ae.explore.analyses import model_kinds
 from ae.run.cluster import ClusterUnavailable, connect
 from ae.run.experiment import model_config_for
 from ae.run.jobs import JobQueue, QueueFull, estimate_wait
-from ae.run.train import Callback, fit
+from ae.train import Callback, fit
 
 SMALL = dict(arch="conv", variant="vanilla", latent_dim=4, channels=(4, 8))
 
@@ -108,8 +108,8 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, mnist5k, t
 
 @pytest.mark.slow
 def test_stop_saves_the_best_weights_so_far(queue, mnist5k, tmp_path):
-    from ae.run.train import _run_epoch, split_validation
     from ae.store.checkpoints import load_model
+    from ae.train import _run_epoch, split_validation
 
     cfg = model_config_for(mnist5k, **SMALL)
     job = queue.submit("eve", "stopped", mnist5k, cfg, TrainConfig(epochs=300), tmp_path)
@@ -129,7 +129,8 @@ def test_stop_saves_the_best_weights_so_far(queue, mnist5k, tmp_path):
 @pytest.mark.slow
 def test_cli_zoo_and_train_page_write_the_same_files(queue, mnist5k, tmp_path):
     from ae.__main__ import main
-    from ae.store.zoo import ZooEntry, build_entry
+    from ae.run.zoo import build_entry
+    from ae.store.zoo import ZooEntry
 
     cli, zoo, page = tmp_path / "cli", tmp_path / "zoo", tmp_path / "page"
     assert main(["train", "--arch", "conv", "--latent", "4", "--channels", "4", "8", "--epochs", "2",

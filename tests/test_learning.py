@@ -9,8 +9,8 @@ from ae.config import TrainConfig
 from ae.explore.learning import MapRecorder, align, movement, plane, sample_indices
 from ae.registry import build_model
 from ae.run.experiment import model_config_for
-from ae.run.train import fit
 from ae.store.recording import load_recording
+from ae.train import fit
 
 
 def test_alignment_undoes_a_flip_and_a_rotation():

@@ -12,7 +12,7 @@ from ae.config import ModelConfig, TrainConfig
 from ae.data.noise import corrupt
 from ae.explore.metrics import elbo_per_sample, evaluate, iw_nll_per_sample, pca_mse, psnr_per_sample, reconstruct
 from ae.registry import build_model
-from ae.run.train import Callback, fit
+from ae.train import Callback, fit
 
 pytestmark = pytest.mark.slow
 

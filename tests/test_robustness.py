@@ -206,9 +206,9 @@ def test_cli_errors_start_on_their_own_line(capsys, tmp_path, monkeypatch):
 
 def test_stale_temp_files_and_orphan_weights_are_cleaned_and_never_block_a_name(tmp_path):
     from ae.config import ModelConfig
+    from ae.files import host as _host
     from ae.registry import build_model
     from ae.store.checkpoints import ensure_free, name_taken
-    from ae.store.files import host as _host
 
     model = build_model(ModelConfig(input_shape=(1, 8, 8), channels=(4,)))
     save_model(model, tmp_path, "kept")

@@ -68,8 +68,8 @@ def small_model(data, folder: Path) -> str:
     from ae.registry import build_model
     from ae.run.experiment import model_config_for
     from ae.run.pipeline import dataset_record
-    from ae.run.train import fit
     from ae.store.checkpoints import save_model
+    from ae.train import fit
 
     cfg = model_config_for(data, arch="dense", variant="vae", latent_dim=2, hidden=(16,))
     model = build_model(cfg, seed=0)

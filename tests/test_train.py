@@ -9,7 +9,7 @@ import torch
 
 from ae.config import ModelConfig, TrainConfig
 from ae.registry import build_model
-from ae.run.train import Callback, TrainingDiverged, fit, split_validation
+from ae.train import Callback, TrainingDiverged, fit, split_validation
 
 
 def small(variant: str = "vanilla") -> torch.nn.Module:

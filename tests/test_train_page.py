@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from ae.config import ModelConfig
+from ae.config import ModelConfig, check_fits
 from ae.data.sources import load_dataset
 from ae.data.userdata import load_zip
-from ae.run.experiment import check_fits
 from ae.store.checkpoints import load_model, reserve_name
 from ae.store.export import import_model_zip, model_zip
 from tests.helpers import app
@@ -70,7 +69,7 @@ def test_stop_keeps_the_best_weights_so_far(models_dir):
     model, meta = load_model(models_dir / "stopped-one.json")
     assert meta["stopped_early"] and 1 <= meta["epochs_run"] < 300
     # the weights saved are the best epoch's: their validation loss is the lowest in the history
-    from ae.run.train import _run_epoch, split_validation
+    from ae.train import _run_epoch, split_validation
 
     _, x_val = split_validation(load_dataset("mnist-5k").x_train, meta["train"]["val_fraction"], meta["train"]["seed"])
     saved, _ = _run_epoch(model, x_val, 512, None, None, lambda: False)
@@ -150,7 +149,7 @@ def test_job_refuses_bad_settings_before_starting(tmp_path):
     marker.write_text("0therh0st-1")  # another machine's claim is trusted; a dead local process's is not
     with pytest.raises(FileExistsError):
         reserve_name(tmp_path, "mine")
-    from ae.store.files import host
+    from ae.files import host
 
     marker.write_text(f"{host()}-999999999")
     assert reserve_name(tmp_path, "mine") == marker

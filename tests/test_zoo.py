@@ -13,18 +13,10 @@ from ae.explore.embed import embed_2d
 from ae.explore.learning import movement, sample_indices
 from ae.explore.metrics import encode, evaluate, pca_mse, psnr_per_sample, reconstruct
 from ae.run.analyse import find
+from ae.run.zoo import build_entry, dataset_analyses, knn_accuracy
 from ae.store.checkpoints import load_model
 from ae.store.recording import load_recording
-from ae.store.zoo import (
-    ZOO,
-    ZOO_DIR,
-    ZooEntry,
-    build_entry,
-    dataset_analyses,
-    knn_accuracy,
-    read_manifest,
-    shipped_models,
-)
+from ae.store.zoo import ZOO, ZOO_DIR, ZooEntry, read_manifest, shipped_models
 
 NAMES = [e.name for e in ZOO]
 

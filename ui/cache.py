@@ -10,23 +10,21 @@ modification stamp, so new weights never hit old results.
 from __future__ import annotations
 
 import gc
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ae import settings
 from ae.data.sources import Dataset, DatasetUnavailable, load_dataset
+from ae.device import describe_device, pick_device
 from ae.errors import InputError
 from ae.models.base import Autoencoder
-from ae.run.device import describe_device, pick_device
 from ae.store.catalog import ModelEntry, list_catalog
 from ae.store.checkpoints import CheckpointError
 from ae.store.checkpoints import load_model as read_checkpoint
 from ui.analysis import floats, stored
-
-WARMUP_ENV = "LATENT_LAB_NO_WARMUP"
 
 
 @st.cache_resource(show_spinner=False)
@@ -133,7 +131,7 @@ def job_queue():
     is unavailable."""
     from ae.run.jobs import JobQueue
 
-    return JobQueue(warm_up=not os.environ.get(WARMUP_ENV))
+    return JobQueue(warm_up=settings.warm_up())
 
 
 # ---------------------------------------------------------------- what pages show of a model, on demand

@@ -5,16 +5,15 @@ element's message), not transport or the browser; unset, it costs nothing."""
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 
-RUN_LOG_ENV = "LATENT_LAB_RUN_LOG"
+from ae import settings
 
 
 @contextlib.contextmanager
 def timed_run(page: str) -> Iterator[None]:
-    target = os.environ.get(RUN_LOG_ENV)
+    target = settings.run_log()
     t0 = time.perf_counter()
     try:
         yield

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ae.config import incompatibility
 from ae.data.sources import DESCRIPTIONS, Dataset, DatasetUnavailable, dataset_names
 from ae.errors import InputError
 from ae.models.base import Autoencoder
-from ae.run.experiment import incompatibility
 from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset

@@ -22,13 +22,11 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from ae import settings
 from ae.errors import InputError
+from ae.files import atomic_write
 from ae.limits import MAX_DATASET_BYTES, mb
 from ae.registry import Registry
-from ae.store.files import atomic_write
-
-DATA_ENV = "LATENT_LAB_DATA"
-OFFLINE_ENV = "LATENT_LAB_OFFLINE"
 
 
 class DatasetUnavailable(FileNotFoundError):
@@ -99,8 +97,8 @@ class Dataset:
 
 def data_dir() -> Path:
     """Where datasets live: $LATENT_LAB_DATA, else the user's cache folder."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
+    if settings.data_dir() is not None:
+        return settings.data_dir()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "latent-lab" / "data"
 
@@ -210,7 +208,7 @@ def _digits(name: str, x: torch.Tensor, y: np.ndarray, test: float, source: str)
 
 def _reachable(url: str, timeout: float = 3.0) -> bool:
     """A quick TCP probe so that an offline machine gets a clear error at once instead of a long hang."""
-    if os.environ.get(OFFLINE_ENV):
+    if settings.offline():
         return False
     parsed = urlparse(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -247,7 +245,7 @@ def _torchvision_source(name: str, cls_name: str, description: str) -> None:
             if not _reachable(url):
                 raise DatasetUnavailable(
                     f"{name} is not on disk and {urlparse(url).hostname} cannot be reached to download it. {how}, "
-                    f"or set ${DATA_ENV} to the folder that holds them."
+                    f"or set ${settings.DATA} to the folder that holds them."
                 ) from missing
             train = cls(str(root), train=True, download=True)
             test = cls(str(root), train=False, download=True)

@@ -16,7 +16,7 @@ from ae.data.sources import Dataset
 from ae.errors import InputError
 from ae.models.base import Autoencoder
 from ae.registry import build_model
-from ae.run.train import fit
+from ae.train import fit
 
 MIN_NORMAL = 10  # training samples of the normal class
 OTHER_DATASET = {"fashion-mnist": "mnist"}  # images from elsewhere scored beside the test split (else fashion-mnist)

@@ -16,7 +16,7 @@ from scipy.linalg import orthogonal_procrustes
 from ae.data.sources import Dataset
 from ae.explore.embed import MIN_MAP_POINTS, embed_2d
 from ae.explore.metrics import encode
-from ae.run.train import Callback
+from ae.train import Callback
 
 SAMPLE = 500  # test images followed through training: enough to see clusters, small to store (2 KB a frame)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import threading
 import time
 from collections import deque
@@ -25,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ae import settings
 from ae.data.sources import Dataset
 from ae.explore.analyses import Progress, compute, quiet, split
 from ae.models.base import Autoencoder
@@ -121,12 +121,11 @@ def run_analysis(key: str, meta_json: str | None, weights: bytes | None, dataset
     import torch
     from distributed import get_worker
 
-    from ae.run.cluster import THREADS_ENV
     from ae.run.jobs import builtin_dataset
     from ae.store.checkpoints import model_from_bytes
 
     worker = get_worker()
-    torch.set_num_threads(int(os.environ.get(THREADS_ENV, "1")))
+    torch.set_num_threads(settings.torch_threads())
     data = dataset if isinstance(dataset, Dataset) else builtin_dataset(dataset)
     if data.fingerprint != fingerprint:
         raise RuntimeError(f"the worker's copy of {data.name} differs from the app's (fingerprint "
@@ -178,9 +177,6 @@ class Pending:
         return spent / self.fraction * (1 - self.fraction) if spent > 1 else None
 
 
-INLINE_ENV = "LATENT_LAB_ANALYSIS_INLINE"  # tests only: compute in a thread of this process instead of on Dask
-
-
 class AnalysisQueue:
     """This app process's door to the analysis worker: `request` submits an analysis (once per process; Dask shares
     the task across processes), `status` says how it goes. Files are written here when a task ends.
@@ -191,7 +187,7 @@ class AnalysisQueue:
     def __init__(self, client_of: Callable[[float], object], submit_error: Callable[[], str | None]) -> None:
         """client_of(timeout): the connected Dask client (or None); submit_error(): why the cluster is unusable."""
         self._client_of, self._cluster_error = client_of, submit_error
-        self.inline = bool(os.environ.get(INLINE_ENV))
+        self.inline = settings.analysis_inline()
         self._lock = threading.Lock()
         self.pending: dict[str, Pending] = {}
         self._todo: deque[tuple[Pending, tuple, int]] = deque()

@@ -10,10 +10,7 @@ LATENT_LAB_SCHEDULER=tcp://host:8786 the app joins an existing cluster instead: 
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,8 +19,9 @@ from pathlib import Path
 
 from distributed import Client
 
-SCHEDULER_ENV = "LATENT_LAB_SCHEDULER"
-THREADS_ENV = "LATENT_LAB_TORCH_THREADS"
+from ae import settings
+from ae.run import processes
+
 RESOURCE = "train"  # each worker offers one; each job asks for one, so a worker trains one model at a time
 ANALYSIS = "analysis"  # offered by the analysis worker alone
 WORKER_NICE = 10
@@ -53,7 +51,7 @@ def worker_command(scheduler: list[str], name: str, resource: str, threads: int,
             "1", "--nworkers", "1", "--resources", f"{resource}=1", "--host", "127.0.0.1", "--no-dashboard",
             "--death-timeout", "60"]
     env = {"PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
-           THREADS_ENV: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+           settings.TORCH_THREADS: str(threads), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
     return argv, env
@@ -81,15 +79,6 @@ def local_plan() -> tuple[int, int]:
         return torch.cuda.device_count(), 1
     workers = max(1, cpu_count() // 2)
     return workers, max(1, cpu_count() // (2 * workers))
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec (Linux): it gets SIGTERM when the thread that started it ends, so a server
-    killed with -9 leaves no scheduler or worker behind."""
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class LocalProcesses:
@@ -120,34 +109,23 @@ class LocalProcesses:
         self.scheduler_file = str(scheduler_file)
 
     def _start(self, argv: list[str], env: dict, cwd: str, name: str) -> subprocess.Popen:
-        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (the child owns it)
-        return subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        return processes.start(argv, self.folder / f"{name}.log", env, Path(cwd))
 
     def close(self) -> None:
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
+        processes.stop({str(i): p for i, p in enumerate(reversed(self.procs))})
 
 
 def connect(address: str | None = None, timeout: float = 5.0) -> Client:
     """A client of the cluster named by `address` or $LATENT_LAB_SCHEDULER, else of new local processes (closed
     with the client: see `close`)."""
-    address = address or os.environ.get(SCHEDULER_ENV) or None
+    address = address or settings.scheduler()
     if address:
         try:
             return Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as e:
             raise ClusterUnavailable(
                 f"the training cluster at {address} cannot be reached ({e.__class__.__name__}: {e}). "
-                f"Check that `dask scheduler` runs there, or unset {SCHEDULER_ENV} to train on this machine."
+                f"Check that `dask scheduler` runs there, or unset {settings.SCHEDULER} to train on this machine."
             ) from e
     local = LocalProcesses(*local_plan())
     try:

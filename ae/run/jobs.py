@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import socket
 import tempfile
 import threading
@@ -31,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ae import settings
 from ae.config import ModelConfig, TrainConfig
 from ae.data.sources import Dataset
+from ae.files import atomic_write
 from ae.store.checkpoints import check_name, name_taken, reserve_name
-from ae.store.files import atomic_write
 
 if TYPE_CHECKING:
     from ae.run.pipeline import Plan
@@ -123,12 +123,11 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
     from distributed import Event, get_worker
 
     from ae.explore.learning import MapRecorder
-    from ae.run.cluster import THREADS_ENV
     from ae.run.pipeline import train_and_save
-    from ae.run.train import Callback
+    from ae.train import Callback
 
     worker = get_worker()
-    torch.set_num_threads(int(os.environ.get(THREADS_ENV, "1")))
+    torch.set_num_threads(settings.torch_threads())
     started = Event(f"{spec.id}-started")
     if started.is_set():  # Dask retried us after our worker died: fail loudly rather than train twice unseen
         raise RuntimeError("the worker training this job stopped (killed or out of memory); nothing was saved")
@@ -171,7 +170,7 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
 
 
     progress = Progress()
-    from ae.run.device import describe_device, pick_device
+    from ae.device import describe_device, pick_device
 
     try:  # every failure from here ends the job "failed" with its reason (the app reads the task's exception)
         train_cfg = spec.plan.train_cfg

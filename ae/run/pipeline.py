@@ -18,18 +18,17 @@ from typing import Any
 import pandas as pd
 import torch
 
-from ae.config import ModelConfig, TrainConfig
+from ae.config import ModelConfig, TrainConfig, check_fits
 from ae.data.sources import Dataset
+from ae.device import describe_device, pick_device
 from ae.errors import InputError
 from ae.explore.learning import MapRecorder
 from ae.explore.metrics import evaluate
 from ae.models.base import Autoencoder
 from ae.registry import build_model, materialise
-from ae.run.device import describe_device, pick_device
-from ae.run.experiment import check_fits
-from ae.run.train import Callback, train_loop
 from ae.store.checkpoints import save_model
 from ae.store.recording import save_recording
+from ae.train import Callback, train_loop
 
 ExtraMetrics = Callable[[Autoencoder, Dataset], dict[str, float]]
 

@@ -6,7 +6,7 @@ analysis of a dataset alone (the one-class models, the codecs, PCA and raw-input
 arrays and, in its metadata, the kind, the SHA-256 of the weights and the dataset's content fingerprint it was made
 from, and a small JSON `info`. A file whose weights or data have changed since is stale: `read` treats it as absent,
 so nothing is ever shown for other weights or other data, and the next computation replaces it. Files are written
-whole or not at all (`ae.store.files.atomic_write`).
+whole or not at all (`ae.files.atomic_write`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 
-from ae.store.files import atomic_write
+from ae.files import atomic_write
 
 FORMAT = "1"
 SUFFIX = ".analyses"

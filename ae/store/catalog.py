@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ae import settings
 from ae.registry import variant_title
 from ae.store.checkpoints import clean_stale, list_models
 from ae.store.zoo import ZOO, ZOO_DIR
 
-MODELS_ENV = "LATENT_LAB_MODELS"
-
 
 def user_models_dir() -> Path:
     """$LATENT_LAB_MODELS, else models/ beside the app (where `python -m ae train` saves by default)."""
-    return Path(os.environ.get(MODELS_ENV) or ZOO_DIR.parent / "models")
+    return settings.models_dir() or ZOO_DIR.parent / "models"
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from safetensors.torch import load_file, save_file
 
 from ae.config import ModelConfig, from_dict
 from ae.errors import InputError, user_input
+from ae.files import atomic_write, owner_gone, owner_tag
 from ae.limits import MAX_CONFIG_BYTES
 from ae.models.base import Autoencoder
 from ae.registry import build_model
-from ae.store.files import atomic_write, owner_gone, owner_tag
 
 FORMAT_VERSION = 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

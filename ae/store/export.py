@@ -14,9 +14,9 @@ import pandas as pd
 
 from ae.errors import InputError, user_input
 from ae.explore.imagegrid import to_uint8
+from ae.files import atomic_write
 from ae.limits import MAX_CONFIG_BYTES, MAX_PARAMETERS, MAX_UPLOAD_FILE, mb
 from ae.store.checkpoints import CheckpointError, check_folder, check_name, ensure_free, load_model
-from ae.store.files import atomic_write
 
 
 def model_zip(config_path: str | Path) -> bytes:

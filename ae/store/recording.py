@@ -15,8 +15,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
+from ae.files import atomic_write
 from ae.store.analyses import weights_sha256
-from ae.store.files import atomic_write
 
 SUFFIX = ".recording.safetensors"
 LEGACY_SUFFIX = ".maps.safetensors"

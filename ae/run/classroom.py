@@ -1,9 +1,9 @@
 """One command for a classroom: several Streamlit processes behind HAProxy, plus a Dask cluster for training.
 
-    python -m ui.classroom                       # one app per core, workers for training, students open :8501
-    python -m ui.classroom --apps 4 --workers 2 --port 8080
-    python -m ui.classroom --scheduler tcp://gpu-box:8786   # train on an existing Dask cluster instead
-    python -m ui.classroom --dry-run             # print the commands and haproxy.cfg, start nothing
+    python -m ae.run.classroom                       # one app per core, workers for training, students open :8501
+    python -m ae.run.classroom --apps 4 --workers 2 --port 8080
+    python -m ae.run.classroom --scheduler tcp://gpu-box:8786   # train on an existing Dask cluster instead
+    python -m ae.run.classroom --dry-run             # print the commands and haproxy.cfg, start nothing
 
 Why: one Streamlit server runs Python on one core, so a class of 30-60 students needs several. Streamlit keeps a
 session (widget state, uploads, media) in the memory of the process that opened it, so HAProxy pins each browser to
@@ -17,7 +17,6 @@ Each child runs in its own process group with its output in a log file; Ctrl-C o
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import shlex
 import shutil
@@ -32,12 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ae import settings
+from ae.run import processes
 from ae.run.cluster import analysis_threads, scheduler_command, worker_command
+from ae.run.processes import ROOT, stop
 
-ROOT = Path(__file__).resolve().parents[1]
-# The app reads these (ae.store.catalog.MODELS_ENV and the job queue); not imported, since importing ae loads torch.
-SCHEDULER_ENV = "LATENT_LAB_SCHEDULER"
-MODELS_ENV = "LATENT_LAB_MODELS"
 HEALTH_PATH = "/_stcore/health"
 COOKIE = "LLSERVER"
 
@@ -116,7 +114,7 @@ def app_child(index: int, port: int, scheduler: str, models: Path, threads: int)
     the proxy. OMP_NUM_THREADS keeps N apps' torch inference from starting N x cores threads (unless already set)."""
     argv = [sys.executable, "-m", "ui.serve", "--server.headless", "true",  # streamlit run app.py, preloaded
             "--server.address", "127.0.0.1", "--server.port", str(port)]
-    env = {SCHEDULER_ENV: scheduler, MODELS_ENV: str(models), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {settings.SCHEDULER: scheduler, settings.MODELS: str(models), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     if "OMP_NUM_THREADS" not in os.environ:
         env["OMP_NUM_THREADS"] = str(threads)
     return Child(f"app{index}", argv, env)
@@ -142,7 +140,7 @@ def render_haproxy_cfg(host: str, port: int, app_ports: list[int], balance: str 
     redispatched (they reconnect to a fresh session)."""
     servers = "\n".join(f"    server app{i} 127.0.0.1:{p} cookie app{i} check" for i, p in enumerate(app_ports, 1))
     return f"""\
-# Written by `python -m ui.classroom` on every start; edits are lost.
+# Written by `python -m ae.run.classroom` on every start; edits are lost.
 global
     maxconn 4096
     log stdout format raw local0 info
@@ -183,58 +181,10 @@ backend streamlit_apps
 # --- starting and stopping ----------------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec (Linux): SIGTERM it if the launcher dies without cleaning up (kill -9), so no
-    orphan keeps a classroom port."""
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def start(child: Child, logs: Path) -> subprocess.Popen:
     """Start `child` in the repo root, in its own process group (so Ctrl-C in the terminal reaches only the launcher,
     which stops the children in order), output to logs/<name>.log."""
-    with open(logs / f"{child.name}.log", "ab") as log:
-        return subprocess.Popen(
-            child.argv, cwd=ROOT, env={**os.environ, **child.env}, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
-
-
-def _group_alive(proc: subprocess.Popen) -> bool:
-    proc.poll()  # reap the leader, or a zombie counts as alive
-    try:
-        os.killpg(proc.pid, 0)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
-
-
-def stop(procs: dict[str, subprocess.Popen], timeout: float = 10.0) -> list[str]:
-    """SIGTERM every child's process group (a Dask nanny's worker is in its group), SIGKILL the groups still there
-    after `timeout` seconds; returns the names that had to be killed."""
-    for proc in procs.values():
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_group_alive(p) for p in procs.values()):
-        time.sleep(0.1)
-    killed = [name for name, p in procs.items() if _group_alive(p)]
-    for name in killed:
-        try:
-            os.killpg(procs[name].pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for proc in procs.values():
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-    return killed
+    return processes.start(child.argv, logs / f"{child.name}.log", child.env)
 
 
 # --- waiting ------------------------------------------------------------------------------------------------------
@@ -327,7 +277,7 @@ def lan_address() -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     cores = cpu_cores()
     p = argparse.ArgumentParser(
-        prog="python -m ui.classroom",
+        prog="python -m ae.run.classroom",
         description="Start Latent Lab for a classroom: N Streamlit apps behind HAProxy with sticky sessions, and a "
                     "Dask scheduler with training workers. Ctrl-C stops everything.")
     p.add_argument("--apps", type=int, default=cores,

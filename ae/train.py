@@ -14,11 +14,10 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import torch
 
-from ae.config import TrainConfig
+from ae.config import TrainConfig, check_fits
 from ae.data.sources import as_float
+from ae.device import pick_device
 from ae.models.base import Autoencoder
-from ae.run.device import pick_device
-from ae.run.experiment import check_fits
 
 COMPONENTS = ("loss", "recon_loss", "reg_loss")
 
