@@ -299,14 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", help="the model's name (default ARCH-VARIANT-LATENT)")
     t.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
     t.set_defaults(fn=cmd_train)
+    def model_and_data(p: argparse.ArgumentParser) -> None:
+        p.add_argument("model", help="the model's .json (or .safetensors)")
+        p.add_argument("data", help=data_help)
+
     e = sub.add_parser("eval", help="print a saved model's test metrics", formatter_class=fmt)
     e.add_argument("path", help="the model's .json (or .safetensors)")
     e.add_argument("--dataset", help="default: the dataset the model was trained on; " + data_help)
     e.set_defaults(fn=cmd_eval)
     en = sub.add_parser("encode", help="write a split's codes (feature extraction) as CSV or .npz",
                         formatter_class=fmt)
-    en.add_argument("model", help="the model's .json (or .safetensors)")
-    en.add_argument("data", help=data_help)
+    model_and_data(en)
     en.add_argument("--out", required=True, help="codes.csv (one row per sample: index, label, z0..) or codes.npz "
                     "(arrays codes and labels)")
     en.add_argument("--split", choices=["test", "train"], default="test", help="which split to encode")
@@ -314,8 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     en.set_defaults(fn=cmd_encode)
     c = sub.add_parser("compress", help="print the rate-distortion table: the code vs PCA, JPEG and WebP",
                        formatter_class=fmt)
-    c.add_argument("model", help="the model's .json (or .safetensors)")
-    c.add_argument("data", help=data_help)
+    model_and_data(c)
     c.add_argument("--bits", type=int, nargs="+", default=[8, 6, 4], help="bits per code dimension to quantise to")
     c.add_argument("--images", type=int, default=1000, help="how many test images to measure on")
     c.set_defaults(fn=cmd_compress)

@@ -12,6 +12,15 @@ from pathlib import Path
 from typing import Any
 
 
+def json_default(obj: Any) -> Any:
+    """`json.dumps(..., default=json_default)`: numpy and torch scalars and arrays as plain numbers and lists."""
+    if hasattr(obj, "item") and getattr(obj, "ndim", 0) == 0:
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
 def host() -> str:
     """This host, as 8 hex digits (a hostname may hold dots, which would confuse the temp name's fields)."""
     return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]

@@ -81,13 +81,8 @@ def _run_epoch(model: Autoencoder, x: torch.Tensor, batch_size: int, opt: torch.
     return dict(zip(COMPONENTS, means)), stopped
 
 
-def fit(
-    model: Autoencoder,
-    x_train: torch.Tensor,
-    cfg: TrainConfig,
-    x_val: torch.Tensor | None = None,
-    callbacks: Sequence[Callback] = (),
-) -> pd.DataFrame:
+def fit(model: Autoencoder, x_train: torch.Tensor, cfg: TrainConfig, x_val: torch.Tensor | None = None,
+        callbacks: Sequence[Callback] = ()) -> pd.DataFrame:
     """Train `model` in place on x_train ([N, *input_shape], stored samples: uint8 pixels or floats); return the
     per-epoch history. The library's entry point: it checks the tensors, then runs `train_loop`.
 

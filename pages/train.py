@@ -151,13 +151,12 @@ def progress() -> None:
 
 def show_finished(job) -> None:
     s = job.state()
-    if s.status == "failed":
-        st.error(f"**Training {job.name} failed.** {s.message}")
-        st.button("Train another", key="train_again_failed", on_click=clear_job, args=(job.spec.id,))
-        return
-    if s.status == "cancelled":
-        st.info(f"**{job.name}** left the queue; nothing was trained.")
-        st.button("Dismiss", key="train_dismiss", on_click=clear_job, args=(job.spec.id,))
+    unsaved = {"failed": (st.error, f"**Training {job.name} failed.** {s.message}", "Train another"),
+               "cancelled": (st.info, f"**{job.name}** left the queue; nothing was trained.", "Dismiss")}
+    if s.status in unsaved:
+        say, text, label = unsaved[s.status]
+        say(text)
+        st.button(label, key=f"train_done_{s.status}", on_click=clear_job, args=(job.spec.id,))
         return
     st.success(f"**{job.name}** {'stopped early and ' if s.status == 'stopped' else ''}saved after "
                f"{s.epoch} epochs on {s.device}: test MSE {s.metrics.get('mse', float('nan')):.4f}. "

@@ -68,10 +68,8 @@ def request(key: str, model: str | None, data: Dataset) -> str:
 def need(data: Dataset, *wanted: tuple[str, str | None]) -> list[Analysis]:
     """Each (key, model JSON path or None) analysis of `data`, in order. When any is not stored yet, the page shows
     what is being computed and stops here; it reruns by itself when everything is there."""
-    found = [stored(key, model, data) for key, model in wanted]
-    missing = [request(key, model, data) for (key, model), a in zip(wanted, found) if a is None]
-    if missing:
-        waiting(missing)
+    found = need_some(data, *wanted)
+    if any(a is None for a in found):
         st.stop()
     return found
 

@@ -46,6 +46,11 @@ def scaled(progress: Progress, lo: float, hi: float) -> Progress:
     return lambda f, text: progress(lo + (hi - lo) * min(max(f, 0.0), 1.0), text)
 
 
+def images_only(data: Dataset, what: str) -> None:
+    if data.kind != "image":
+        raise InputError(f"{data.name} is tabular: {what} is measured on images")
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -93,8 +98,7 @@ def denoise(model: Autoencoder, data: Dataset, _param: str, progress: Progress) 
     from ae.data.noise import NOISES
     from ae.explore.denoise import level_grid, measure
 
-    if data.kind != "image":
-        raise InputError(f"{data.name} is tabular: denoising is measured on images")
+    images_only(data, "denoising")
     clean = data.test_x(slice(0, DENOISE_IMAGES))
     arrays: dict[str, np.ndarray] = {}
     jobs = [(kind, level) for kind in NOISES for level in level_grid(kind)]
@@ -114,8 +118,7 @@ def compress(model: Autoencoder, data: Dataset, _param: str, progress: Progress)
     from ae.explore.generate import decode_codes
     from ae.explore.metrics import encode
 
-    if data.kind != "image":
-        raise InputError(f"{data.name} is tabular: compression is measured on images")
+    images_only(data, "compression")
     progress(0.0, f"encoding {len(data.x_train):,} training images (the code's range)")
     train_codes = encode(model, data.x_train).numpy()
     x = data.test_x(slice(0, COMPRESS_IMAGES))
@@ -188,8 +191,7 @@ def one_class(_model: None, data: Dataset, param: str, progress: Progress) -> An
 def codecs(_model: None, data: Dataset, _param: str, progress: Progress) -> Analysis:
     from ae.explore.compress import codec_rows
 
-    if data.kind != "image":
-        raise InputError(f"{data.name} is tabular: compression is measured on images")
+    images_only(data, "compression")
     progress(0.0, f"JPEG and WebP at 11 qualities on {min(COMPRESS_IMAGES, len(data.x_test)):,} test images")
     return Analysis("codecs", {}, {"rows": codec_rows(data, COMPRESS_IMAGES), "n": min(COMPRESS_IMAGES,
                                                                                       len(data.x_test))})

@@ -14,13 +14,21 @@ from ae.models.base import Autoencoder
 
 
 @dataclass
-class DenoiseResult:
-    noisy: np.ndarray  # [N, C, H, W]
-    denoised: np.ndarray
+class NoiseScores:
+    """Means over the images of PSNR (dB) and SSIM, of the noisy inputs and of the model's outputs."""
+
     psnr_noisy: float
     psnr_denoised: float
     ssim_noisy: float
     ssim_denoised: float
+
+
+@dataclass
+class DenoiseResult(NoiseScores):
+    """The scores with the pictures they were measured on."""
+
+    noisy: np.ndarray  # [N, C, H, W]
+    denoised: np.ndarray
 
 
 def denoise(model: Autoencoder, clean: torch.Tensor, kind: str, level: float, seed: int = 0) -> DenoiseResult:
@@ -49,16 +57,6 @@ def nearest_level(kind: str, level: float) -> float:
     """The measured level closest to `level` (a slider's float, a link's value)."""
     grid = level_grid(kind)
     return grid[int(np.argmin([abs(g - level) for g in grid]))]
-
-
-@dataclass
-class NoiseScores:
-    """Means over the images of PSNR (dB) and SSIM, of the noisy inputs and of the model's outputs."""
-
-    psnr_noisy: float
-    psnr_denoised: float
-    ssim_noisy: float
-    ssim_denoised: float
 
 
 def measure(model: Autoencoder, clean: torch.Tensor, kind: str, level: float, seed: int = 0) -> NoiseScores:

@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
 
-from ae.files import atomic_write
+from ae.files import atomic_write, json_default
 
 FORMAT = "1"
 SUFFIX = ".analyses"
@@ -85,7 +85,7 @@ def to_bytes(analysis: Analysis, weights: str, fingerprint: str, dataset: str, v
             raise TypeError(f"analysis array {name!r} has dtype {a.dtype}, which is not stored")
         tensors[name] = torch.from_numpy(a.copy())
     meta = {"format": FORMAT, "kind": analysis.kind, "version": str(version), "weights_sha256": weights,
-            "fingerprint": fingerprint, "dataset": dataset, "info": json.dumps(analysis.info, default=_plain)}
+            "fingerprint": fingerprint, "dataset": dataset, "info": json.dumps(analysis.info, default=json_default)}
     return save(tensors, metadata=meta)
 
 
@@ -119,9 +119,3 @@ def read(path: str | Path, weights: str, fingerprint: str, version: int = 1) -> 
     return Analysis(meta["kind"], arrays, info)
 
 
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")

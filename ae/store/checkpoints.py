@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from ae.config import ModelConfig, from_dict
 from ae.errors import InputError, user_input
-from ae.files import atomic_write, owner_gone, owner_tag
+from ae.files import atomic_write, json_default, owner_gone, owner_tag
 from ae.limits import MAX_CONFIG_BYTES
 from ae.models.base import Autoencoder
 from ae.registry import build_model
@@ -175,18 +175,10 @@ def save_model(
         "weights_dtype": str(dtype).removeprefix("torch."),
         "parameters": sum(p.numel() for p in base.parameters()),
     }
-    text = json.dumps(doc, indent=2, default=_json_default)
+    text = json.dumps(doc, indent=2, default=json_default)
     atomic_write(weights, lambda tmp: save_file(tensors, tmp, metadata={"format_version": str(FORMAT_VERSION)}))
     atomic_write(config, lambda tmp: Path(tmp).write_text(text))  # last: a model is listed only once complete
     return config
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 def read_meta(config_path: str | Path) -> dict[str, Any]:
