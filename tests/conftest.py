@@ -7,6 +7,9 @@ import tempfile
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test-fast` runs 2 test processes on the cores: one thread each,
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # or PyTorch's OpenMP threads spin against each other
+        os.environ.setdefault(_var, "1")
 _DATA = tempfile.mkdtemp(prefix="latent-lab-test-data-")
 os.environ["LATENT_LAB_DATA"] = _DATA
 os.environ["LATENT_LAB_OFFLINE"] = "1"

@@ -40,6 +40,7 @@ def copy_model(name: str, folder: Path, as_name: str) -> Path:
     return folder / f"{as_name}.json"
 
 
+@pytest.mark.slow
 def test_every_kind_computes_what_its_page_reads(mnist5k):
     from ae.store.checkpoints import load_model
 

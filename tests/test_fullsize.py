@@ -15,16 +15,16 @@ from ae.errors import InputError
 from tests.fullsize import write_cifar10, write_mnist
 from tests.helpers import app
 
+pytestmark = pytest.mark.slow  # writing 130,000 full-size images takes ~20 s
+
 PAGES = ("reconstructions", "latent_space", "draw", "generate", "denoise", "anomalies", "compare", "compress",
          "features")
 
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
-    """A data folder with full MNIST and CIFAR-10 in it, as $LATENT_LAB_DATA for this module's tests."""
+    """A data folder, as $LATENT_LAB_DATA for this module's tests; each dataset is written when a test first asks."""
     root = tmp_path_factory.mktemp("full-data")
-    write_mnist(root)
-    write_cifar10(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LATENT_LAB_DATA", str(root))
         # torchvision checks the real CIFAR-10 files' MD5 sums; ours are CIFAR's format with other pixels
@@ -34,11 +34,13 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mnist(data_root):
+    write_mnist(data_root)
     return load_dataset("mnist")
 
 
 @pytest.fixture(scope="module")
 def cifar(data_root):
+    write_cifar10(data_root)
     return load_dataset("cifar10")
 
 
@@ -87,7 +89,6 @@ def tiny_model(data, models_dir, name: str, **model):
     return r
 
 
-@pytest.mark.slow
 def test_every_page_works_on_full_mnist_with_all_10000_points_on_the_map(mnist, models_dir):
     r = tiny_model(mnist, models_dir, "full-tiny", arch="dense", latent_dim=8, hidden=(64,))
     assert r.meta["metrics"]["n"] == 10_000
@@ -105,7 +106,6 @@ def test_every_page_works_on_full_mnist_with_all_10000_points_on_the_map(mnist, 
             assert any("a seeded 10,000 of the 60,000 training samples" in c.value for c in at.caption)
 
 
-@pytest.mark.slow
 def test_the_colour_pages_work_on_cifar_and_draw_says_it_is_for_digits(cifar, models_dir):
     tiny_model(cifar, models_dir, "cifar-tiny", arch="dense", latent_dim=16, hidden=(64,))
     for page in ("reconstructions", "latent_space", "generate", "denoise", "compress", "features"):

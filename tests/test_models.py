@@ -167,6 +167,7 @@ def test_contractive_penalty_is_the_jacobian_norm():
     assert float(got) == pytest.approx(float((jac**2).sum() / 3), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_a_prior_model_without_an_elbo_samples_on_generate_and_is_measured_without_an_elbo(mnist5k, models_dir):
     """The WAE-MMD variant (one file, ae/models/wae.py) proves the recipe: its codes follow N(0, I), so the Generate
     page samples it; it has no posterior, so evaluate reports no ELBO."""

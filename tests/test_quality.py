@@ -22,7 +22,7 @@ def pca16(mnist5k):
     return pca_mse(mnist5k.x_train, mnist5k.x_test, 16)
 
 
-@pytest.mark.parametrize("arch,epochs", [("dense", 25), ("conv", 25)])
+@pytest.mark.parametrize("arch,epochs", [("dense", 25), ("conv", 12)])  # conv: 0.0194 at 12 against PCA 0.0261
 def test_autoencoder_with_latent_16_beats_pca_16(mnist5k, pca16, arch, epochs):
     model = build_model(ModelConfig(arch=arch, latent_dim=16), seed=0)
     fit(model, mnist5k.x_train, TrainConfig(epochs=epochs, seed=0))
@@ -41,7 +41,7 @@ def test_vae_elbo_improves_over_training(mnist5k):
             elbos.append(float(elbo_per_sample(model, x_test).mean()))
             model.train()
 
-    fit(model, mnist5k.x_train, TrainConfig(epochs=10, seed=0, keep_best=False), callbacks=[TrackElbo()])
+    fit(model, mnist5k.x_train, TrainConfig(epochs=6, seed=0, keep_best=False), callbacks=[TrackElbo()])
     print("test ELBO per epoch:", [round(e, 1) for e in elbos])
     assert elbos[1] > elbos[0] + 100  # one epoch already gains a lot of nats over the random init
     assert elbos[-1] > elbos[1] + 10  # and training keeps improving it
