@@ -40,14 +40,16 @@ def chromium_or_skip() -> None:
 def start_server(models: str, **env: str) -> tuple[subprocess.Popen, str]:
     """A real server as `make run` starts it (ui.serve), on loopback, saving models in `models`; its analyses run on
     its own Dask analysis worker (the AppTest suites' in-process shortcut is not passed on)."""
+    from ae import settings
+    from ae.run.processes import start
+
     port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "LATENT_LAB_MODELS": models, **env}
-    env.pop("LATENT_LAB_ANALYSIS_INLINE", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.serve", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", settings.MODELS: models, **env}
+    env.pop(settings.ANALYSIS_INLINE, None)
+    log = Path(tempfile.mkdtemp(prefix="latent-lab-test-server-")) / "server.log"
+    # its own process group, and it dies with this test process: a killed test run leaves no server behind
+    proc = start([sys.executable, "-m", "ui.serve", "--server.headless", "true", "--server.port", str(port),
+                  "--server.address", "127.0.0.1"], log, env, inherit=False)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -57,7 +59,7 @@ def start_server(models: str, **env: str) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.3)
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stdout.read().decode()[-2000:]}")
+            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
     stop_server(proc)
     raise RuntimeError("streamlit did not become healthy in 90 s")
 

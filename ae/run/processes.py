@@ -30,11 +30,12 @@ def _die_with_parent() -> None:
 
 
 def start(argv: list[str], log: Path, env: Mapping[str, str] | None = None, cwd: Path = ROOT,
-          die_with_parent: bool = True) -> subprocess.Popen:
-    """Start argv in its own process group, output appended to `log`, `env` added to ours."""
+          die_with_parent: bool = True, inherit: bool = True) -> subprocess.Popen:
+    """Start argv in its own process group, output appended to `log`; `env` is added to ours (inherit=False: it is
+    the child's whole environment)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            argv, cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, stdout=out,
+            argv, cwd=cwd, env={**(os.environ if inherit else {}), **(env or {})}, stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_die_with_parent if die_with_parent and sys.platform.startswith("linux") else None,
         )
