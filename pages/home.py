@@ -16,22 +16,24 @@ st.markdown(
     "rebuilds the image from that code alone. Whatever the code keeps is what the network found important; how the "
     "codes of different images arrange themselves shows what it learned about the data."
 )
+with st.spinner("Reading the models on hand…"):  # a fresh server's first visit lists and reads every model's JSON
+    device = device_name()
+    entries = [e for e in catalog() if not e.error]
+    metrics = [model_meta(e.path, e.stamp).get("metrics", {}) for e in entries]  # the JSON alone: no weights
 c1, c2, c3 = st.columns(3)
 c1.markdown("**Reconstructions** · originals beside their rebuilt versions, each with its error; upload your own "
             "digit and see what the model makes of it.")
 c2.markdown("**Latent space** · every test image as a point on a 2-D map of its code (PCA, UMAP, t-SNE or two raw "
             "dimensions); select points to see their images, and decode any place on the map.")
-c3.markdown(f"**Running on** {device_name()} · pick the dataset and model in the sidebar; the choice follows you "
+c3.markdown(f"**Running on** {device} · pick the dataset and model in the sidebar; the choice follows you "
             "from page to page.")
 
-entries = [e for e in catalog() if not e.error]
 st.subheader("Models on hand")
 if not entries:
     st.warning("No models found: rebuild the shipped zoo with `python -m ae pretrain`.")
     st.stop()
 rows = []
-for e in entries:
-    meta_metrics = model_meta(e.path, e.stamp).get("metrics", {})  # the JSON alone: no weights to load for a table
+for e, meta_metrics in zip(entries, metrics):
     rows.append({
         "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
         "parameters": e.parameters, "trained on": e.dataset, "test MSE": meta_metrics.get("mse"),
