@@ -16,10 +16,12 @@ st.markdown(
     "rebuilds the image from that code alone. Whatever the code keeps is what the network found important; how the "
     "codes of different images arrange themselves shows what it learned about the data."
 )
-with st.spinner("Reading the models on hand…"):  # a fresh server's first visit lists and reads every model's JSON
-    device = device_name()
-    entries = [e for e in catalog() if not e.error]
-    metrics = [model_meta(e.path, e.stamp).get("metrics", {}) for e in entries]  # the JSON alone: no weights
+reading = st.empty()  # a fresh server's first visit lists and reads every model's JSON: say so at once (a spinner
+reading.progress(0.0, text="Reading the models on hand…")  # would appear only after half a second)
+device = device_name()
+entries = [e for e in catalog() if not e.error]
+metrics = [model_meta(e.path, e.stamp).get("metrics", {}) for e in entries]  # the JSON alone: no weights
+reading.empty()
 c1, c2, c3 = st.columns(3)
 c1.markdown("**Reconstructions** · originals beside their rebuilt versions, each with its error; upload your own "
             "digit and see what the model makes of it.")
