@@ -175,3 +175,35 @@ def test_warm_up_compiles_a_real_umap_fit():
 
     out = embed_2d(np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32), "umap")
     assert out.shape == (60, 2) and np.isfinite(out).all()
+
+
+UMAP_CACHE_PROBE = """
+import importlib, json
+from numba.core.registry import CPUDispatcher
+from ae.explore.embed import UMAP_MODULES, warm_up_umap
+warm_up_umap()
+stats = {}
+for name in UMAP_MODULES:
+    for key, value in vars(importlib.import_module(name)).items():
+        if isinstance(value, CPUDispatcher) and (value.stats.cache_hits or value.stats.cache_misses):
+            stats[key] = [sum(value.stats.cache_hits.values()), sum(value.stats.cache_misses.values())]
+print(json.dumps(stats))
+"""
+
+
+@pytest.mark.slow
+def test_a_new_process_loads_umaps_compiled_code_instead_of_compiling_it():
+    """Every Dask worker, CLI run and server used to spend ~11 s of CPU compiling UMAP; once one process has fitted
+    a map, the next loads the compiled layout and graph functions from numba's cache."""
+    import json
+    import subprocess
+    import sys
+
+    from ae.explore.embed import warm_up_umap
+
+    warm_up_umap()  # this process compiles (or loads) them and the cache holds them
+    out = subprocess.run([sys.executable, "-c", UMAP_CACHE_PROBE], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1], check=True).stdout
+    stats = json.loads(out.strip().splitlines()[-1])
+    for fn in ("smooth_knn_dist", "compute_membership_strengths", "_nb_optimize_layout_euclidean_single_epoch"):
+        assert stats[fn] == [1, 0], stats  # one cache hit, no compile

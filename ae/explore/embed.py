@@ -10,6 +10,8 @@ for a new drawing. `fitted(n, method)` says how many were fitted, so a page can 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ae.errors import InputError
@@ -67,11 +69,34 @@ def embed_2d(codes: np.ndarray, method: str, seed: int = 0, threads: int = 1) ->
     return out
 
 
+UMAP_MODULES = ("umap.umap_", "umap.layouts", "umap.distances", "umap.utils", "umap.spectral", "umap.sparse")
+
+
+@functools.cache
+def _umap_library():
+    """umap, with its numba functions cached on disk. umap-learn compiles them afresh in every process (~11 s of CPU
+    on this machine: each new Dask worker, CLI run and server paid it); asking numba to cache them, as pynndescent
+    does its own, makes every later process load the compiled code in well under a second. The cache lives in
+    umap's __pycache__ (or numba's user-wide folder where that is read-only) and numba rebuilds it when umap's
+    source changes."""
+    import importlib
+
+    import umap
+    from numba.core.registry import CPUDispatcher
+
+    for name in UMAP_MODULES:
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, CPUDispatcher):
+                value.enable_caching()  # what @njit(cache=True) does; before the first call, so it is compiled once
+    return umap
+
+
 def _umap(codes: np.ndarray, seed: int) -> np.ndarray:
     import warnings
 
-    import umap
     from sklearn.neighbors import NearestNeighbors
+
+    umap = _umap_library()
 
     k = min(15, len(codes) - 1)
     dist, idx = NearestNeighbors(n_neighbors=k).fit(codes).kneighbors(codes)  # each point is its own first neighbour
