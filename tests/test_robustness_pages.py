@@ -100,7 +100,7 @@ def test_tiny_and_one_class_datasets_leave_every_page_standing(case_id, models_d
 def test_two_sessions_asking_for_one_name_get_one_run_and_one_refusal_at_start(models_dir):
     from tests.test_train_page import start, wait_for
 
-    one, two = app("pages/train.py"), app("pages/train.py")
+    one, two = app("pages/train.py", dataset="digits"), app("pages/train.py", dataset="digits")
     start(one, "same-name", epochs=300)
     two.number_input(key="tr_epochs").set_value(2)
     two.text_input(key="tr_name").set_value("same-name")

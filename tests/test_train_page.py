@@ -43,7 +43,7 @@ def start(at, name: str, epochs: int, sizes: str = "8,16"):
 
 
 def test_a_short_training_run_ends_in_every_picker(models_dir):
-    at = app("pages/train.py")
+    at = app("pages/train.py", dataset="digits")  # 8x8 digits: the job's path is under test, not what it learns
     start(at, "quick-one", epochs=2)
     wait_for(at, lambda a: any("saved after" in s.value for s in a.success))
     assert "saved after 2 epochs on CPU" in at.success[0].value or "saved after 2 epochs on GPU" in at.success[0].value
@@ -59,10 +59,10 @@ def test_a_short_training_run_ends_in_every_picker(models_dir):
 
 
 def test_stop_keeps_the_best_weights_so_far(models_dir):
-    at = app("pages/train.py")
+    at = app("pages/train.py", dataset="digits")
     start(at, "stopped-one", epochs=300)
     wait_for(at, lambda a: any(p.value > 0 for p in a.get("progress")), timeout=120)
-    wait_for(at, lambda a: any(c.value.startswith("The map of 500 test codes after epoch") for c in a.caption))
+    wait_for(at, lambda a: any(c.value.startswith("The map of 360 test codes after epoch") for c in a.caption))
     at.button(key="train_stop").click().run()
     wait_for(at, lambda a: bool(a.success))
     assert "stopped early" in at.success[0].value
@@ -71,7 +71,7 @@ def test_stop_keeps_the_best_weights_so_far(models_dir):
     # the weights saved are the best epoch's: their validation loss is the lowest in the history
     from ae.train import _run_epoch, split_validation
 
-    _, x_val = split_validation(load_dataset("mnist-5k").x_train, meta["train"]["val_fraction"], meta["train"]["seed"])
+    _, x_val = split_validation(load_dataset("digits").x_train, meta["train"]["val_fraction"], meta["train"]["seed"])
     saved, _ = _run_epoch(model, x_val, 512, None, None, lambda: False)
     best = min(row["val_loss"] for row in meta["history"])
     assert saved["loss"] == pytest.approx(best, rel=1e-4)
@@ -120,7 +120,7 @@ def test_a_csv_becomes_a_tabular_dataset_that_trains_and_shows_as_tables(models_
 
 
 def test_two_sessions_train_at_once_and_keep_their_own_models(models_dir):
-    one, two = app("pages/train.py"), app("pages/train.py")
+    one, two = app("pages/train.py", dataset="digits"), app("pages/train.py", dataset="digits")
     start(one, "first-job", epochs=3, sizes="8,16")
     two.selectbox(key="tr_arch").set_value("dense").run()
     start(two, "second-job", epochs=3, sizes="64")
@@ -129,7 +129,7 @@ def test_two_sessions_train_at_once_and_keep_their_own_models(models_dir):
     m1, meta1 = load_model(models_dir / "first-job.json")
     m2, meta2 = load_model(models_dir / "second-job.json")
     assert m1.cfg.arch == "conv" and m2.cfg.arch == "dense" and m2.cfg.hidden == (64,)
-    data = load_dataset("mnist-5k")
+    data = load_dataset("digits")
     from ae.explore.metrics import evaluate
 
     for m, meta in ((m1, meta1), (m2, meta2)):
