@@ -178,16 +178,11 @@ def test_warm_up_compiles_a_real_umap_fit():
 
 
 UMAP_CACHE_PROBE = """
-import importlib, json
-from numba.core.registry import CPUDispatcher
-from ae.explore.embed import UMAP_MODULES, warm_up_umap
+import json
+from ae.explore.embed import umap_functions, warm_up_umap
 warm_up_umap()
-stats = {}
-for name in UMAP_MODULES:
-    for key, value in vars(importlib.import_module(name)).items():
-        if isinstance(value, CPUDispatcher) and (value.stats.cache_hits or value.stats.cache_misses):
-            stats[key] = [sum(value.stats.cache_hits.values()), sum(value.stats.cache_misses.values())]
-print(json.dumps(stats))
+print(json.dumps({name: [sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values())]
+                  for name, f in umap_functions() if f.stats.cache_hits or f.stats.cache_misses}))
 """
 
 

@@ -79,16 +79,23 @@ def _umap_library():
     does its own, makes every later process load the compiled code in well under a second. The cache lives in
     umap's __pycache__ (or numba's user-wide folder where that is read-only) and numba rebuilds it when umap's
     source changes."""
+    import umap
+
+    for _, dispatcher in umap_functions():
+        dispatcher.enable_caching()  # what @njit(cache=True) does; before the first call, so it is compiled once
+    return umap
+
+
+def umap_functions():
+    """(name, numba dispatcher) of every compiled function in umap's modules."""
     import importlib
 
-    import umap
     from numba.core.registry import CPUDispatcher
 
-    for name in UMAP_MODULES:
-        for value in vars(importlib.import_module(name)).values():
+    for module in UMAP_MODULES:
+        for name, value in vars(importlib.import_module(module)).items():
             if isinstance(value, CPUDispatcher):
-                value.enable_caching()  # what @njit(cache=True) does; before the first call, so it is compiled once
-    return umap
+                yield name, value
 
 
 def _umap(codes: np.ndarray, seed: int) -> np.ndarray:
