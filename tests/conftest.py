@@ -38,4 +38,13 @@ def mnist5k():
     return load_dataset("mnist-5k")
 
 
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8x8 digits: where a job's path is under test and not what it learns, its analyses take a third
+    of mnist-5k's time."""
+    from ae.data.sources import load_dataset
+
+    return load_dataset("digits")
+
+
 from tests.browser import browser, page, streamlit_url  # noqa: E402,F401  (fixtures for test_browser.py)

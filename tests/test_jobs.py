@@ -107,14 +107,6 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, digits, tm
     assert not list(tmp_path.glob(".*reserved"))
 
 
-@pytest.fixture(scope="module")
-def digits():
-    """The 8x8 digits: where a job's path is under test, not what it learns, its analyses take a third of the time."""
-    from ae.data.sources import load_dataset
-
-    return load_dataset("digits")
-
-
 @pytest.mark.slow
 def test_stop_saves_the_best_weights_so_far(queue, digits, tmp_path):
     from ae.store.checkpoints import load_model
