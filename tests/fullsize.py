@@ -65,12 +65,15 @@ def colour_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     tinted its own colour over a textured background, so a model has something to learn."""
     x, y = digits(n, seed)
     rng = np.random.default_rng(seed + 1)
-    tints = rng.integers(60, 256, size=(10, 3)).astype(np.float32)  # float32 throughout: 60,000 images in float64
-    # were 1.5 GB and 10 s
-    ink = np.pad(x, ((0, 0), (2, 2), (2, 2))).astype(np.float32) / 255
-    background = rng.integers(0, 60, size=(n, 32, 32, 1)).astype(np.float32)
-    rgb = background + ink[..., None] * tints[y % 10][:, None, None, :]
-    return np.clip(rgb, 0, 255).astype(np.uint8), (y % 10).astype(np.int64)
+    tints = rng.integers(60, 256, size=(10, 3)).astype(np.float32)
+    background = rng.integers(0, 60, size=(n, 32, 32)).astype(np.uint8)
+    ink = np.pad(x, ((0, 0), (2, 2), (2, 2)))
+    # each pixel is background + ink / 255 * tint: a table over (class, background, ink) of 460,800 colours,
+    # looked up per pixel, is the same arithmetic as float32 over 184 million values in a fifth of the time
+    level, ground = np.arange(256, dtype=np.float32) / 255, np.arange(60, dtype=np.float32)
+    table = np.clip(ground[None, :, None, None] + level[None, None, :, None] * tints[:, None, None, :], 0, 255)
+    labels = (y % 10).astype(np.int64)
+    return table.astype(np.uint8)[labels[:, None, None], background, ink], labels
 
 
 def write_cifar10(root: Path, n_train: int = 50_000, n_test: int = 10_000, seed: int = 0) -> Path:
