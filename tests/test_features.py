@@ -9,7 +9,14 @@ import pytest
 from ae.data.sources import load_dataset
 from ae.errors import InputError
 from ae.explore.analyses import compute
-from ae.explore.features import MAX_PROBE_TRAIN, check_labels, confusion_of, labelled_subset, summary
+from ae.explore.features import (
+    MAX_PROBE_TRAIN,
+    check_labels,
+    confusion_of,
+    knn_predictions,
+    labelled_subset,
+    summary,
+)
 from ae.store.checkpoints import load_model
 
 
@@ -26,6 +33,22 @@ def test_all_labels_means_every_label_up_to_a_stated_cap_then_a_seeded_draw():
     idx = labelled_subset(y, None, 0)
     assert len(idx) == MAX_PROBE_TRAIN and np.all(np.diff(idx) > 0)
     assert np.array_equal(idx, labelled_subset(y, None, 0))
+
+
+def test_knn_from_one_distance_matrix_predicts_what_scikit_learn_predicts():
+    """The kNN-5 probe shares one distance matrix among its labelled subsets; scikit-learn's classifier, fitted on
+    each subset, is the reference (the same neighbours and the same vote), down to a subset of 3 (k = 3)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    data = load_dataset("digits")
+    train, test = data.x_train.flatten(1).numpy(), data.test_x().flatten(1).numpy()
+    y = data.y_train.numpy()
+    subsets = [labelled_subset(y, k, seed) for k, seed in ((1, 0), (5, 1), (50, 2), (None, 0))] + [np.arange(3)]
+    ours = knn_predictions(train, test, y, subsets, len(data.class_names), chunk=100)
+    for idx, predicted in zip(subsets, ours):
+        reference = KNeighborsClassifier(n_neighbors=min(5, len(idx))).fit(train[idx], y[idx]).predict(test)
+        assert (predicted == reference).mean() > 0.995, (len(idx), (predicted == reference).mean())
+    assert (ours[3] == data.y_test.numpy()).mean() > 0.95  # all labels: kNN on the 8x8 digits is that good
 
 
 def test_a_dataset_without_labels_is_refused_in_words():
