@@ -22,7 +22,7 @@ from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.plots import history_lines, latent_scatter, loss_chart
 from ui.shell import ensure_shell
-from ui.state import browser_id, current_dataset, current_selection
+from ui.state import browser_id, choose, current_dataset, current_selection
 from ui.uploads import load_upload
 
 ensure_shell()
@@ -62,10 +62,10 @@ def clear_job(job_id: str) -> None:
         job_queue().forget(job)
 
 
-def use_model(key: str) -> None:
+def use_model(key: str, dataset: str) -> None:
+    """The new model and the data it was trained on: its pages read that data, not whatever the sidebar held."""
     catalog.clear()  # the new files must be in the picker's options before it is pointed at them
-    st.session_state["model"] = key
-    st.session_state["model_picker"] = key
+    choose(dataset=dataset, model=key)
 
 
 def start_training(data) -> None:
@@ -162,7 +162,8 @@ def show_finished(job) -> None:
                f"{s.epoch} epochs on {s.device}: test MSE {s.metrics.get('mse', float('nan')):.4f}. "
                "It is now in every page's model picker.")
     b1, b2 = st.columns(2)
-    b1.button("Use it in the sidebar", key="train_use", on_click=use_model, args=(f"yours/{job.name}",))
+    b1.button("Use it in the sidebar", key="train_use", on_click=use_model,
+               args=(f"yours/{job.name}", job.spec.dataset))
     b2.button("Train another", key="train_again", on_click=clear_job, args=(job.spec.id,))
     if len(s.history):
         st.line_chart(history_lines(s.history), height=220)
@@ -238,11 +239,7 @@ with tab_data:
                 st.dataframe(frame.describe().T, key="data_stats")
                 st.caption("Values after standardizing with the train split's mean and std.")
 
-            def pick(k: str = key) -> None:
-                st.session_state["dataset"] = k
-                st.session_state["dataset_picker"] = k
-
-            st.button("Use this dataset", key="data_use", on_click=pick)
+            st.button("Use this dataset", key="data_use", on_click=choose, kwargs={"dataset": key})
 
 with tab_io:
     sel = current_selection()

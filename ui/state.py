@@ -26,6 +26,14 @@ def _keep(widget_key: str, state_key: str) -> None:
     st.session_state[state_key] = st.session_state[widget_key]
 
 
+def choose(dataset: str | None = None, model: str | None = None) -> None:
+    """Point the sidebar at a dataset and/or a model (a button's callback: it runs before the sidebar is drawn).
+    A name the sidebar does not offer falls back to its default there."""
+    for value, state_key, widget_key in ((dataset, "dataset", "dataset_picker"), (model, "model", "model_picker")):
+        if value is not None:
+            st.session_state[state_key] = st.session_state[widget_key] = value
+
+
 def render_sidebar() -> None:
     """Called by app.py on every run. The choices live in plain session keys ("dataset", "model") that the pickers
     copy into, so they survive page switches (Streamlit forgets a widget's own state when it is not drawn)."""
