@@ -158,6 +158,25 @@ def test_cli_zoo_and_train_page_write_the_same_files(queue, digits, tmp_path):
 
 
 @pytest.mark.slow
+def test_the_cluster_keeps_no_dashboard_housekeeping_and_never_retries_a_job(queue):
+    """cluster.DASK_ENV reaches every process: no profiler and a 1 s tick on the workers (an idle cluster took 14% of
+    a core with Dask's defaults), no work stealing and no second try of a job on the scheduler."""
+    import dask
+
+    def workers_config():
+        return dask.config.get("distributed.worker.profile.enabled"), dask.config.get("distributed.admin.tick.interval")
+
+    def scheduler_config():
+        return (dask.config.get("distributed.scheduler.work-stealing"),
+                dask.config.get("distributed.scheduler.allowed-failures"))
+
+    wait_until(lambda: len(queue.client.scheduler_info(n_workers=-1)["workers"]) >= 2, timeout=60)
+    seen = queue.client.run(workers_config)
+    assert len(seen) >= 2 and set(seen.values()) == {(False, "1s")}, seen
+    assert queue.client.run_on_scheduler(scheduler_config) == (False, 0)
+
+
+@pytest.mark.slow
 def test_a_killed_worker_fails_the_job_and_leaves_no_files(queue, digits, tmp_path):
     cfg = model_config_for(digits, **SMALL)
     job = queue.submit("kim", "doomed", digits, cfg, TrainConfig(epochs=300), tmp_path)

@@ -91,10 +91,9 @@ def worker_threads(cores: int, workers: int) -> int:
 
 
 def scheduler_child(port: int) -> Child:
-    """A Dask scheduler on 127.0.0.1 (the workers are local). ALLOWED_FAILURES=0: a worker killed mid-run fails
-    that job instead of rerunning it on another worker behind the student's back."""
-    argv = scheduler_command(["--port", str(port)])
-    return Child("scheduler", argv, {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}, fatal=True)
+    """A Dask scheduler on 127.0.0.1 (the workers are local), configured as `cluster.DASK_ENV` says."""
+    argv, env = scheduler_command(["--port", str(port)])
+    return Child("scheduler", argv, env, fatal=True)
 
 
 def worker_child(index: int, scheduler: str, threads: int, gpu: str | None = None) -> Child:
