@@ -47,4 +47,4 @@ def digits():
     return load_dataset("digits")
 
 
-from tests.browser import browser, page, streamlit_url  # noqa: E402,F401  (fixtures for test_browser.py)
+from tests.browser import browser, page, shared_context, streamlit_url  # noqa: E402,F401  (fixtures for test_browser.py)
