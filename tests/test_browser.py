@@ -246,7 +246,9 @@ def test_two_students_train_at_once_queue_and_open_their_models(browser, streaml
         pages[0].locator(".st-key-train_chart .js-plotly-plot").first.wait_for(timeout=30_000)
         screenshot(pages[0], "train_running")
         for p, name, epochs in zip(pages, names, (150, 4)):
-            p.get_by_text(re.compile(rf"{name}.* saved after {epochs} epochs")).wait_for(timeout=300_000)
+            p.get_by_text(re.compile(rf"{name}.* (saved after|failed)")).first.wait_for(timeout=300_000)
+            main = p.locator('[data-testid="stMain"]').inner_text()
+            assert re.search(rf"{name}.* saved after {epochs} epochs", main), main[:600]
             assert_no_exception(p)
         screenshot(pages[1], "train_done")
         for p, name in zip(pages, names):
