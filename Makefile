@@ -27,7 +27,7 @@ classroom: $(STAMP)
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq haproxy; }
 	$(BIN)/python -m ae.run.classroom $(ARGS)
 
-# Two pytest-xdist workers, each taking the next test when it is free (worksteal): 13-15 min against 16.3 in one
+# Two pytest-xdist workers, each taking the next test when it is free (worksteal): ~12 min against 16.3 in one
 # process on 2 cores (the cores sat a quarter idle while one test waited on a server, a worker or a browser).
 test: $(STAMP)
 	$(BIN)/ruff check .
