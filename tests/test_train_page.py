@@ -51,9 +51,11 @@ def test_a_short_training_run_ends_in_every_picker(models_dir):
     assert len(list((models_dir / "quick-one.analyses").iterdir())) == 5  # what every page reads, made with the model
     model, meta = load_model(models_dir / "quick-one.json")
     assert meta["epochs_run"] == 2 and meta["metrics"]["mse"] > 0 and model.cfg.channels == (8, 16)
+    at.selectbox(key="dataset_picker").set_value("mnist-5k").run()  # the student looked at other data meanwhile
     at.button(key="train_use").click().run()
+    assert at.session_state["dataset"] == "digits"  # the model comes with the data it was trained on
     at.switch_page("pages/latent_space.py").run()
-    assert not at.exception
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
     assert "**quick-one**" in at.caption[0].value  # the new model is the one the pages now use
     assert any("test images after every epoch of training" in c.value for c in at.caption)  # its recording plays
 
