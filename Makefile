@@ -7,6 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast lint install bench classroom
 
+# `make run TEACHER=passcode` (or `make classroom TEACHER=...`): a tab that types the passcode in the sidebar's
+# Teacher box gets the teacher controls (ui/teacher.py). Without it there is no teacher mode.
+ifdef TEACHER
+export LATENT_LAB_TEACHER_PASSCODE := $(TEACHER)
+endif
+
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -19,6 +19,7 @@ TORCH_THREADS = "LATENT_LAB_TORCH_THREADS"  # torch threads in a worker (set by 
 NO_WARMUP = "LATENT_LAB_NO_WARMUP"  # set: workers skip the UMAP compile warm-up (tests and benches)
 ANALYSIS_INLINE = "LATENT_LAB_ANALYSIS_INLINE"  # set: analyses run in a thread of the app, not on Dask (AppTest)
 RUN_LOG = "LATENT_LAB_RUN_LOG"  # a file: each page run appends its server time (benches)
+TEACHER_PASSCODE = "LATENT_LAB_TEACHER_PASSCODE"  # set: a tab that types it gets the teacher controls (ui/teacher.py)
 
 
 def _text(name: str) -> str | None:
@@ -41,6 +42,10 @@ def models_dir() -> Path | None:
 
 def scheduler() -> str | None:
     return _text(SCHEDULER)
+
+
+def teacher_passcode() -> str | None:
+    return _text(TEACHER_PASSCODE)
 
 
 def torch_threads() -> int:

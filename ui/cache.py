@@ -456,3 +456,11 @@ def drawing_fill(dataset_name: str) -> float:
     from ae.data.imageio import typical_fill
 
     return typical_fill(open_dataset(dataset_name).test_x(slice(0, 2000)))
+
+
+@st.cache_resource(show_spinner=False)
+def teacher_gate(passcode: str):
+    """This process's one passcode gate (ui/teacher.py): every tab's wrong tries count against the same limits."""
+    from ui.teacher import Gate
+
+    return Gate(passcode)

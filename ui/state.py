@@ -16,6 +16,7 @@ from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
 from ui.share import take_link
+from ui.teacher import sidebar_box
 from ui.uploads import my_uploads
 
 DEFAULT_DATASET = "mnist-5k"
@@ -66,6 +67,7 @@ def render_sidebar() -> None:
         if entry is not None and entry.about:
             st.caption(entry.about)
         st.caption(f"Running on **{device_name()}**")
+        sidebar_box(browser_id())
         remember_browser()
 
 
