@@ -22,6 +22,7 @@ WINDOW_S = 300.0  # wrong passcodes are counted over this many seconds
 TRIES_PER_BROWSER = 5  # wrong passcodes one browser may enter in the window
 TRIES_PER_PROCESS = 30  # and all browsers together (a student who clears cookies is a new browser)
 UNLOCKED = "_teacher_unlocked"
+UNLOCKED_TEXT = "Teacher controls are on in this tab."
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Gate:
         for times in (*self._wrong.values(), self._all):
             while times and times[0] <= now - WINDOW_S:
                 times.popleft()
+        for who in [w for w, times in self._wrong.items() if not times]:  # a long lesson keeps no empty rows
+            del self._wrong[who]
 
     def wait_s(self, who: str) -> float:
         """Seconds until `who` may try again (0: now)."""
@@ -54,7 +57,7 @@ class Gate:
         if wait > 0:
             return False, f"Too many wrong passcodes: try again in {wait:.0f} s."
         if hmac.compare_digest(attempt.encode(), self.passcode.encode()):
-            return True, "Teacher controls are on in this tab."
+            return True, UNLOCKED_TEXT
         with self._lock:
             now = self.clock()
             self._wrong.setdefault(who, deque()).append(now)
@@ -94,7 +97,7 @@ def sidebar_box(who: str) -> None:
         return
     with st.expander("Teacher", icon=":material/school:", expanded=is_teacher()):
         if is_teacher():
-            st.success("Teacher controls are on in this tab.")
+            st.success(UNLOCKED_TEXT)
             st.button("Lock the teacher controls", key="teacher_lock", on_click=lock)
             return
         st.text_input("Passcode", type="password", key="teacher_code",

@@ -59,11 +59,12 @@ def knn_predictions(train: np.ndarray, test: np.ndarray, y_train: np.ndarray, su
     queries = torch.from_numpy(np.ascontiguousarray(test, dtype=np.float32))
     out = [np.empty(len(test), dtype=np.int64) for _ in subsets]
     columns = [torch.from_numpy(idx) for idx in subsets]
+    column_labels = [labels[idx] for idx in columns]
     for start in range(0, len(test), chunk):
         distances = torch.cdist(queries[start:start + chunk], pool)  # squared norms and one matrix multiply
-        for predicted, idx in zip(out, columns):
+        for predicted, idx, idx_labels in zip(out, columns, column_labels):
             nearest = distances[:, idx].topk(min(k, len(idx)), largest=False).indices
-            votes = torch.nn.functional.one_hot(labels[idx][nearest], classes).sum(1)
+            votes = torch.nn.functional.one_hot(idx_labels[nearest], classes).sum(1)
             predicted[start:start + chunk] = votes.argmax(1).numpy()  # argmax: the first (smallest) class of a tie
     return out
 
