@@ -464,3 +464,15 @@ def teacher_gate(passcode: str):
     from ui.teacher import Gate
 
     return Gate(passcode)
+
+
+@st.cache_resource(show_spinner=False)
+def class_channel():
+    """This process's end of the class's channel (ui/follow.py), on the training cluster's scheduler."""
+    from ae.run.broadcast import ClassChannel
+
+    def client():
+        queue = job_queue()
+        return queue.client if queue.wait_ready(120) else None
+
+    return ClassChannel(client)

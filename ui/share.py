@@ -21,6 +21,7 @@ MAX_PARAMS, MAX_VALUE, MAX_LINK = 40, 200, 4000  # what a link may carry (a page
 NOTES = "_link_notes"  # what the link asked for that is not here, shown once
 RUN_KEYS = "_link_keys"  # the widgets this run put in the URL
 GLOBAL = ("dataset", "model")
+LOCKED = "_class_paused"  # set for each run by ui/follow.py: the teacher paused the class, the widgets are locked
 
 
 def take_link(datasets: Sequence[str], models: Sequence[str]) -> None:
@@ -29,22 +30,31 @@ def take_link(datasets: Sequence[str], models: Sequence[str]) -> None:
     if PENDING in st.session_state:
         return
     params = st.query_params.to_dict()
-    notes = []
     size = sum(len(k) + len(v) for k, v in params.items())
     if len(params) > MAX_PARAMS or size > MAX_LINK or any(len(v) > MAX_VALUE for v in params.values()):
         st.session_state[PENDING] = {}  # bounded before anything is parsed: nothing of it is read
         st.session_state[NOTES] = [f"The link carries {len(params)} settings in {size:,} characters, more than any "
                                    "view needs; it was ignored and the default view opened."]
         return
+    adopt(params, datasets, models)
+
+
+def adopt(params: dict[str, str], datasets: Sequence[str], models: Sequence[str], source: str = "The link") -> None:
+    """Make a view this session's (a link's, or the teacher's when the class follows): its dataset and model now,
+    when this server has them, its widget values as each widget is drawn. Before the sidebar is drawn."""
+    from ui.state import choose
+
+    params, notes = dict(params), []
     for key, known in (("dataset", datasets), ("model", models)):
         value = params.pop(key, None)
         if value is None:
             continue
         if value in known:
-            st.session_state[key] = value
+            choose(**{key: value})
         else:
-            notes.append(f"The link names the {key} **{value}**, which this server does not have; showing the "
-                         "default instead.")
+            missing, instead = (("this server does not have", "the default") if source == "The link" else
+                                ("is not open in this tab", "yours"))
+            notes.append(f"{source} names the {key} **{value}**, which {missing}; showing {instead} instead.")
     st.session_state[PENDING] = params
     st.session_state[NOTES] = notes
 
@@ -107,6 +117,7 @@ def _mirror(key: str) -> None:
         text = _text(st.session_state[key])
         if st.query_params.get(key) != text:
             st.query_params[key] = text
+            _lead()
 
 
 def write_link() -> None:
@@ -118,6 +129,14 @@ def write_link() -> None:
             params[key] = _text(ss[key])
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
+    _lead()
+
+
+def _lead() -> None:
+    """The URL is the view: when this tab is the teacher's and the class follows, the class gets it too."""
+    from ui.follow import lead
+
+    lead()
 
 
 @contextlib.contextmanager
@@ -131,36 +150,42 @@ def shared_view() -> Iterator[None]:
 
 
 # One call per shareable widget: its bounds or options, given once, are both the widget's and the link's check.
-# `on` is where it is drawn (a column, the sidebar); every other keyword goes to the Streamlit widget.
+# `on` is where it is drawn (a column, the sidebar); every other keyword goes to the Streamlit widget. While the
+# teacher has paused the class they are all disabled.
+
+
+def _locked(kw: dict) -> dict:
+    kw["disabled"] = kw.get("disabled", False) or bool(st.session_state.get(LOCKED))
+    return kw
 
 
 def slider(label: str, lo: float, hi: float, value: float, step: float | None = None, *, key: str, on: Any = st,
            **kw: Any) -> Any:
     linked(key, lo=lo, hi=hi, kind=type(value))
-    return on.slider(label, lo, hi, value, step, key=key, **kw)
+    return on.slider(label, lo, hi, value, step, key=key, **_locked(kw))
 
 
 def number_input(label: str, lo: float, hi: float, value: float, *, key: str, on: Any = st, **kw: Any) -> Any:
     linked(key, lo=lo, hi=hi, kind=type(value))
-    return on.number_input(label, lo, hi, value, key=key, **kw)
+    return on.number_input(label, lo, hi, value, key=key, **_locked(kw))
 
 
 def select_slider(label: str, options: Sequence[Any], value: Any, *, key: str, on: Any = st, **kw: Any) -> Any:
     linked(key, list(options))
-    return on.select_slider(label, options, value=value, key=key, **kw)
+    return on.select_slider(label, options, value=value, key=key, **_locked(kw))
 
 
 def selectbox(label: str, options: Sequence[Any], *, key: str, on: Any = st, **kw: Any) -> Any:
     linked(key, list(options))
-    return on.selectbox(label, options, key=key, **kw)
+    return on.selectbox(label, options, key=key, **_locked(kw))
 
 
 def segmented_control(label: str, options: Sequence[Any], default: Any, *, key: str, on: Any = st, **kw: Any) -> Any:
     """Always one of `options` (required)."""
     linked(key, list(options))
-    return on.segmented_control(label, options, default=default, key=key, required=True, **kw)
+    return on.segmented_control(label, options, default=default, key=key, required=True, **_locked(kw))
 
 
 def toggle(label: str, value: bool, *, key: str, on: Any = st, **kw: Any) -> bool:
     linked(key, kind=bool)
-    return on.toggle(label, value=value, key=key, **kw)
+    return on.toggle(label, value=value, key=key, **_locked(kw))

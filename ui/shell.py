@@ -65,3 +65,11 @@ def ensure_shell() -> None:
     if not st.session_state.pop(SHELL_RAN, False):
         navigation()
         st.rerun()
+
+
+def page_file(url_path: str) -> Path | None:
+    """The file of the page at `url_path` ("" is Home, as `st.navigation` names the default page), or None."""
+    if url_path in ("", "home"):
+        return ROOT / HOME
+    files = [ROOT / path for pages in PAGES.values() for path, _, _ in pages]
+    return next((f for f in files if f.stem == url_path), None)

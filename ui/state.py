@@ -15,7 +15,7 @@ from ae.models.base import Autoencoder
 from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
-from ui.share import take_link
+from ui.share import LOCKED, take_link
 from ui.teacher import sidebar_box
 from ui.uploads import my_uploads
 
@@ -35,14 +35,18 @@ def choose(dataset: str | None = None, model: str | None = None) -> None:
             st.session_state[state_key] = st.session_state[widget_key] = value
 
 
-def render_sidebar() -> None:
-    """Called by app.py on every run. The choices live in plain session keys ("dataset", "model") that the pickers
-    copy into, so they survive page switches (Streamlit forgets a widget's own state when it is not drawn)."""
+def render_sidebar(page: str) -> None:
+    """Called by app.py on every run, with the page about to run (its url_path). The choices live in plain session
+    keys ("dataset", "model") that the pickers copy into, so they survive page switches (Streamlit forgets a widget's
+    own state when it is not drawn). A student following the teacher takes the teacher's view here."""
+    from ui.follow import follow_teacher, teacher_controls, watch
+
     entries = {e.key: e for e in catalog()}
     mine = list(my_uploads())
     yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
     take_link(names, list(entries))
+    follow_teacher(page, names, list(entries))
     if st.session_state.get("dataset") not in names:
         st.session_state["dataset"] = DEFAULT_DATASET
     if st.session_state.get("model") not in entries:
@@ -51,23 +55,25 @@ def render_sidebar() -> None:
     for widget, options in (("dataset_picker", names), ("model_picker", keys)):
         if widget in st.session_state and st.session_state[widget] not in options:
             del st.session_state[widget]  # e.g. a model file removed, or an upload gone after a restart
+    locked = bool(st.session_state.get(LOCKED))
     with st.sidebar:
+        watch()
         st.selectbox(
             "Dataset", names, index=names.index(st.session_state["dataset"]), key="dataset_picker",
             format_func=lambda k: f"{k} [yours]" if k in yours else k,
-            on_change=_keep, args=("dataset_picker", "dataset"),
+            on_change=_keep, args=("dataset_picker", "dataset"), disabled=locked,
             help="\n\n".join(f"**{k}**: {v}" for k, v in DESCRIPTIONS.items()),
         )
         st.selectbox(
             "Model", keys, index=keys.index(st.session_state["model"]) if keys else None, key="model_picker",
-            on_change=_keep, args=("model_picker", "model"), format_func=lambda k: entries[k].label(),
+            on_change=_keep, args=("model_picker", "model"), format_func=lambda k: entries[k].label(), disabled=locked,
             help="Shipped models are trained on mnist-5k; models you train appear here too.",
         )
         entry = entries.get(st.session_state["model"])
         if entry is not None and entry.about:
             st.caption(entry.about)
         st.caption(f"Running on **{device_name()}**")
-        sidebar_box(browser_id())
+        sidebar_box(browser_id(), controls=teacher_controls)
         remember_browser()
 
 

@@ -91,13 +91,15 @@ def lock() -> None:
     st.session_state[UNLOCKED] = False
 
 
-def sidebar_box(who: str) -> None:
-    """The sidebar's "Teacher" box (drawn only where a passcode is set): the passcode field, or the lock button."""
+def sidebar_box(who: str, controls: Callable[[], None]) -> None:
+    """The sidebar's "Teacher" box (drawn only where a passcode is set): the passcode field, or the `controls` and the
+    lock button."""
     if not enabled():
         return
     with st.expander("Teacher", icon=":material/school:", expanded=is_teacher()):
         if is_teacher():
             st.success(UNLOCKED_TEXT)
+            controls()
             st.button("Lock the teacher controls", key="teacher_lock", on_click=lock)
             return
         st.text_input("Passcode", type="password", key="teacher_code",

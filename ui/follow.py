@@ -1,0 +1,155 @@
+"""Follow me (issue 20): with the teacher's "The class follows me" on, every student's tab shows the teacher's page,
+dataset, model and the page's main widgets within a second; a student may step out and come back; the teacher may
+pause the class, which locks the students' widgets.
+
+How it travels: the teacher's view is the share link of their tab (ui/share.py writes it after every run), published
+on the class's channel (ae/run/broadcast.py, through the Dask scheduler, so it reaches every app process of a
+classroom). A student's tab cannot be pushed a rerun by another session through Streamlit's public API, so it looks:
+a small fragment in the sidebar reruns every FOLLOW_S seconds (IDLE_S while the class is not following), reads this
+process's copy of the latest message (no network) and, when the teacher moved, reruns the app, which adopts the view
+as it would adopt a link. Without a teacher passcode nothing of this runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from ui.cache import class_channel
+from ui.share import LOCKED, adopt
+from ui.shell import page_file
+from ui.teacher import enabled, is_teacher
+
+MODE, VIEW = "mode", "view"
+FOLLOW_S = 0.5  # how often a following (or paused) student's tab looks for the teacher's moves
+IDLE_S = 2.0  # and a tab while the class is free (only to notice "follow" or "pause" being switched on)
+PAGE = "_page"  # this tab's page (its url_path), set at the start of each run
+OUT = "_follow_out"  # the student chose to explore on their own
+APPLIED = "_follow_applied"  # the id of the teacher's view this tab shows
+DRAWN = "_follow_drawn"  # what the last full run drew: (view id or None, paused, class following)
+LED = "_follow_led"  # the teacher's tab: the last view it published
+
+
+def class_mode() -> dict:
+    msg = class_channel().latest(MODE)
+    body = msg.body if msg else {}
+    return {"follow": bool(body.get("follow")), "paused": bool(body.get("paused"))}
+
+
+def is_student() -> bool:
+    return enabled() and not is_teacher()
+
+
+def following() -> bool:
+    """Whether this tab shows the teacher's view now."""
+    return is_student() and class_mode()["follow"] and not st.session_state.get(OUT, False)
+
+
+def paused() -> bool:
+    return is_student() and class_mode()["paused"]
+
+
+def _signature() -> tuple:
+    view = class_channel().latest(VIEW) if following() else None
+    return (view.id if view else None, paused(), class_mode()["follow"])
+
+
+# ------------------------------------------------------------------ the student's side
+
+
+def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) -> None:
+    """At the start of every run, before the sidebar is drawn: adopt the teacher's view when it is new to this tab
+    (and open the teacher's page), and lock the widgets while the class is paused."""
+    st.session_state[PAGE] = page
+    st.session_state[LOCKED] = paused()
+    st.session_state[DRAWN] = _signature()
+    if not following():
+        return
+    view = class_channel().latest(VIEW)
+    if view is None or view.id == st.session_state.get(APPLIED):
+        return
+    st.session_state[APPLIED] = view.id
+    adopt(view.body.get("params", {}), datasets, models, source="The teacher's view")
+    target = page_file(str(view.body.get("page", "")))
+    if target is not None and view.body.get("page") != page:
+        st.switch_page(target)
+
+
+def watch() -> None:
+    """In the sidebar of a student's tab: which mode they are in, the button to switch, and the look-out that reruns
+    the app when the teacher moved."""
+    if not is_student():
+        return
+    (_watch_closely if class_mode()["follow"] or paused() else _watch_idly)()
+
+
+def _status() -> None:
+    if _signature() != st.session_state.get(DRAWN):
+        st.rerun(scope="app")
+    mode = class_mode()  # a pause is said above the page (lock_page)
+    if not mode["follow"]:
+        return
+    if st.session_state.get(OUT, False):
+        st.info("**Exploring on your own.** The class is following the teacher.", icon=":material/explore:")
+        st.button("Back to the teacher", key="follow_back", icon=":material/cast:", on_click=_step, args=(False,),
+                  disabled=mode["paused"])
+    else:
+        st.success("**Following the teacher.** Your page moves with theirs.", icon=":material/cast:")
+        st.button("Explore on my own", key="follow_out", icon=":material/explore:", on_click=_step, args=(True,),
+                  disabled=mode["paused"])
+
+
+def _step(out: bool) -> None:
+    st.session_state[OUT] = out
+    st.session_state.pop(APPLIED, None)  # coming back: the teacher's current view, even if it was seen before
+
+
+_watch_closely = st.fragment(run_every=FOLLOW_S)(_status)
+_watch_idly = st.fragment(run_every=IDLE_S)(_status)
+
+
+def lock_page() -> None:
+    """While paused: the banner above the page, and no pointer on the page or the page list (the linked widgets and
+    the sidebar's pickers are disabled as well)."""
+    if not paused():
+        return
+    st.warning("**The teacher paused the class.** Your page is locked until they release it.",
+               icon=":material/front_hand:")
+    st.html("<style>[data-testid='stMain'], [data-testid='stSidebarNav'] {pointer-events: none;}</style>")
+
+
+# ------------------------------------------------------------------ the teacher's side
+
+
+def lead() -> None:
+    """After each of the teacher's runs (and each fragment change): when the class follows, publish this tab's view
+    if it changed. The view is the tab's share link and its page."""
+    if not is_teacher() or not class_mode()["follow"]:
+        return
+    view = {"page": st.session_state.get(PAGE, ""), "params": st.query_params.to_dict()}
+    if st.session_state.get(LED) != view:
+        st.session_state[LED] = view
+        class_channel().publish(VIEW, view)
+
+
+def _set_mode() -> None:
+    follow, pause = bool(st.session_state.get("teacher_follow")), bool(st.session_state.get("teacher_pause"))
+    st.session_state.pop(LED, None)
+    if follow:
+        lead_now = {"page": st.session_state.get(PAGE, ""), "params": st.query_params.to_dict()}
+        st.session_state[LED] = lead_now
+        class_channel().publish(VIEW, lead_now)  # the view first: no student jumps to an old one
+    class_channel().publish(MODE, {"follow": follow, "paused": pause})
+
+
+def teacher_controls() -> None:
+    """Inside the unlocked Teacher box: follow and pause, as the whole class has them now."""
+    mode = class_mode()
+    st.toggle("The class follows me", value=mode["follow"], key="teacher_follow", on_change=_set_mode,
+              help="Every student's page, dataset, model and the page's settings move with yours within a second. "
+                   "A student can step out and come back.")
+    st.toggle("Pause the class", value=mode["paused"], key="teacher_pause", on_change=_set_mode,
+              help="Locks the students' pages (eyes to the front) until you switch it off.")
+    if not class_channel().shared:
+        st.caption("No training cluster: only the students on this app process hear you.")
