@@ -10,7 +10,7 @@ if preload.pending():  # the first visits after `make run`: the libraries are st
         preload.wait()
 
 from ui.cache import heap_settled, job_queue  # noqa: E402  (after the wait: one thread imports them, not two)
-from ui.follow import lock_page  # noqa: E402
+from ui.follow import drawn, lock_page  # noqa: E402
 from ui.runlog import timed_run  # noqa: E402
 from ui.share import shared_view, show_notes  # noqa: E402
 from ui.shell import enter, navigation  # noqa: E402
@@ -25,3 +25,4 @@ lock_page()
 enter()
 with timed_run(nav.url_path or "home"), shared_view():
     nav.run()
+drawn()

@@ -777,9 +777,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, models: Path, log: Path) -> subprocess.Popen:
+def start_server(port: int, models: Path, log: Path, passcode: str = "") -> subprocess.Popen:
     """`streamlit run app.py` in its own process group, so the whole tree can be killed at the end."""
     env = dict(os.environ, LATENT_LAB_MODELS=str(models))
+    if passcode:
+        env["LATENT_LAB_TEACHER_PASSCODE"] = passcode
     env.pop("LATENT_LAB_NO_WARMUP", None)  # a real server warms UMAP
     cmd = [sys.executable, "-m", "ui.serve", "--server.headless", "true",  # what `make run` runs
            "--server.port", str(port), "--server.address", "127.0.0.1"]
@@ -875,6 +877,22 @@ async def bench(args: Any, base: str, server_pid: int | None) -> dict:
     finally:
         if sampler:
             sampler.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def follow_bench(args: Any, base: str, server_pid: int | None) -> dict:
+    """The follow scenario after the usual warm-up of the teacher's page and a quiet server."""
+    from class_scenarios import PAGE, follow
+
+    pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="http")
+    probe = ServerProbe(server_pid) if server_pid else None
+    try:
+        if not args.no_warmup:
+            await warm_up(base, [PAGE], pool, args)
+            if probe is not None and args.settle > 0:
+                await probe.settle(args.settle)
+        return await follow(args, base, probe, pool)
+    finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -980,6 +998,12 @@ def print_report(r: dict) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--scenario", choices=("sliders", "follow"), default="sliders",
+                   help="sliders: every tab moves its own slider (above); follow: a teacher moves a slider and the "
+                        "other tabs follow it (bench/class_scenarios.py) (default sliders)")
+    p.add_argument("--passcode", default="",
+                   help="with --url and --scenario follow: the server's teacher passcode (default: the bench starts "
+                        "its own server with one)")
     p.add_argument("--sessions", type=int, default=30, help="browser tabs in all, trainers included (default 30)")
     p.add_argument("--seconds", type=float, default=60, help="how long the tabs keep moving sliders (default 60)")
     p.add_argument("--pages", default="generate,denoise,latent_space",
@@ -1018,6 +1042,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         a.slider_keys = SLIDER_KEYS | dict(pair.split("=", 1) for pair in a.sliders.split(",") if pair.strip())
     except ValueError:
         p.error("--sliders takes page=key pairs")
+    if a.scenario == "follow" and a.url and not a.passcode:
+        p.error("--scenario follow with --url needs the server's --passcode")
     if a.url and urlsplit(a.url).hostname not in LOCAL_HOSTS:
         p.error("--url must point at 127.0.0.1 (or localhost): this bench only talks to this machine")
     return a
@@ -1051,13 +1077,21 @@ def main(argv: list[str] | None = None) -> int:
             (tmp / "models").mkdir()
             port = args.port or free_port()
             base = f"http://127.0.0.1:{port}"
-            proc = start_server(port, tmp / "models", tmp / "server.log")
+            if args.scenario == "follow":
+                args.passcode = f"bench-{random.Random(args.seed).randrange(10**6):06d}"
+            proc = start_server(port, tmp / "models", tmp / "server.log", args.passcode)
             pid = proc.pid
             t0 = time.perf_counter()
             wait_healthy(base, proc)
             print(f"server pid {pid} healthy on {base} after {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        result = asyncio.run(bench(args, base, pid))
-        print_report(result)
+        if args.scenario == "follow":
+            from class_scenarios import print_follow
+
+            result = asyncio.run(follow_bench(args, base, pid))
+            print_follow(result)
+        else:
+            result = asyncio.run(bench(args, base, pid))
+            print_report(result)
         if args.json:
             Path(args.json).write_text(json.dumps(_finite(result), indent=2))
         return 1 if result["errors"] else 0

@@ -134,3 +134,25 @@ def test_without_a_passcode_no_tab_follows_or_pauses(monkeypatch):
         assert not at.slider(key="rec_n").disabled and "teacher" not in sidebar_texts(at).lower()
     finally:
         class_channel().publish("mode", {"follow": False, "paused": False})
+
+
+def test_one_move_of_the_teacher_is_one_whole_view_and_an_unfinished_run_is_drawn_again(classroom, monkeypatch):
+    from ui.cache import class_channel
+
+    teacher, student = teacher_tab("pages/reconstructions.py"), app()
+    teacher.toggle(key="teacher_follow").set_value(True).run()
+    student.run()
+    sent = []
+    channel = class_channel()
+    publish = channel.publish
+    monkeypatch.setattr(channel, "publish", lambda kind, body: sent.append((kind, body)) or publish(kind, body))
+    teacher.slider(key="rec_n").set_value(32).run()
+    assert [(k, b["params"]["rec_n"], sorted(b["params"])) for k, b in sent] == [
+        ("view", "32", ["dataset", "model", "rec_class", "rec_n", "rec_order", "rec_seed"])]
+    student.run()
+    assert student.slider(key="rec_n").value == 32
+    # a run that never reached its end (Streamlit dropped it under load): the next run adopts the view again
+    student.session_state["_follow_drawn"] = None
+    student.session_state["rec_n"] = 8
+    student.run()
+    assert student.slider(key="rec_n").value == 32

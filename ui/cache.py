@@ -65,9 +65,11 @@ def forget_failed_datasets() -> None:
     _builtin_outcome.clear()
 
 
-@st.cache_data(ttl=3, show_spinner=False)
-def catalog() -> list[ModelEntry]:
-    return list_catalog()
+@st.cache_resource(ttl=3, show_spinner=False)
+def catalog() -> tuple[ModelEntry, ...]:
+    """Every model this server offers, listed again after 3 s (a model trained by any app process shows up). Shared,
+    not copied: frozen entries in a tuple (st.cache_data unpickled the list on each of a run's reads)."""
+    return tuple(list_catalog())
 
 
 @st.cache_resource(max_entries=24, show_spinner="Loading the model…")

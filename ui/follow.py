@@ -12,12 +12,13 @@ as it would adopt a link. Without a teacher passcode nothing of this runs.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import streamlit as st
 
 from ui.cache import class_channel
-from ui.share import LOCKED, adopt
+from ui.share import LOCKED, adopt, view_params
 from ui.shell import page_file
 from ui.teacher import enabled, is_teacher
 
@@ -26,8 +27,13 @@ FOLLOW_S = 0.5  # how often a following (or paused) student's tab looks for the 
 IDLE_S = 2.0  # and a tab while the class is free (only to notice "follow" or "pause" being switched on)
 PAGE = "_page"  # this tab's page (its url_path), set at the start of each run
 OUT = "_follow_out"  # the student chose to explore on their own
-APPLIED = "_follow_applied"  # the id of the teacher's view this tab shows
-DRAWN = "_follow_drawn"  # what the last full run drew: (view id or None, paused, class following)
+# What a tab shows, as (teacher's view id or None, paused, class following): DRAWING is what the current full run
+# draws, DRAWN what the last full run that reached its end drew. Under load Streamlit may drop a full run that a
+# fragment asked for before it ends (seen in the follow bench: its new_session, then no script_finished); the
+# look-out then still sees DRAWN differ and asks again, at most MAX_TRIES times for the same thing (a page that stops
+# early, st.stop(), never reaches its end).
+DRAWING, DRAWN, TRIES, MAX_TRIES = "_follow_drawing", "_follow_drawn", "_follow_tries", 3
+RUN, LOOKED = "_follow_run", "_follow_looked"  # a token per full run; the look-out's first call in that run
 LED = "_follow_led"  # the teacher's tab: the last view it published
 
 
@@ -61,19 +67,26 @@ def _signature() -> tuple:
 def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) -> None:
     """At the start of every run, before the sidebar is drawn: adopt the teacher's view when it is new to this tab
     (and open the teacher's page), and lock the widgets while the class is paused."""
-    st.session_state[PAGE] = page
-    st.session_state[LOCKED] = paused()
-    st.session_state[DRAWN] = _signature()
-    if not following():
+    ss = st.session_state
+    ss[PAGE] = page
+    lead(early=True)
+    ss[LOCKED] = paused()
+    signature = _signature()
+    ss[TRIES] = ss.get(TRIES, 0) + 1 if ss.get(DRAWING) == signature else 1
+    ss[DRAWING], ss[RUN] = signature, uuid.uuid4().hex
+    view = class_channel().latest(VIEW) if following() else None
+    if view is None or (ss.get(DRAWN) or (None,))[0] == view.id:
         return
-    view = class_channel().latest(VIEW)
-    if view is None or view.id == st.session_state.get(APPLIED):
-        return
-    st.session_state[APPLIED] = view.id
     adopt(view.body.get("params", {}), datasets, models, source="The teacher's view")
     target = page_file(str(view.body.get("page", "")))
     if target is not None and view.body.get("page") != page:
         st.switch_page(target)
+
+
+def drawn() -> None:
+    """After a page ran to its end (app.py): what it drew is on the student's screen."""
+    st.session_state[DRAWN] = st.session_state.get(DRAWING)
+    st.session_state[TRIES] = 0
 
 
 def watch() -> None:
@@ -85,7 +98,12 @@ def watch() -> None:
 
 
 def _status() -> None:
-    if _signature() != st.session_state.get(DRAWN):
+    ss = st.session_state
+    inline = ss.get(LOOKED) != ss.get(RUN)  # drawn by the full run itself, which has just looked
+    ss[LOOKED] = ss.get(RUN)
+    signature = _signature()
+    stuck = signature == ss.get(DRAWING) and ss.get(TRIES, 0) >= MAX_TRIES
+    if not inline and signature != ss.get(DRAWN) and not stuck:
         st.rerun(scope="app")
     mode = class_mode()  # a pause is said above the page (lock_page)
     if not mode["follow"]:
@@ -101,8 +119,7 @@ def _status() -> None:
 
 
 def _step(out: bool) -> None:
-    st.session_state[OUT] = out
-    st.session_state.pop(APPLIED, None)  # coming back: the teacher's current view, even if it was seen before
+    st.session_state[OUT] = out  # coming back, DRAWN says no view of the teacher's: the current one is adopted
 
 
 _watch_closely = st.fragment(run_every=FOLLOW_S)(_status)
@@ -122,24 +139,32 @@ def lock_page() -> None:
 # ------------------------------------------------------------------ the teacher's side
 
 
-def lead() -> None:
-    """After each of the teacher's runs (and each fragment change): when the class follows, publish this tab's view
-    if it changed. The view is the tab's share link and its page."""
+def lead(early: bool = False) -> None:
+    """When the class follows, publish this tab's view (its page and share link) if it changed: after each of the
+    teacher's runs and fragment changes, and `early`, before the page runs, when the teacher moved a widget on the
+    same page (the new value is known before the run: the class does not wait for the teacher's run)."""
     if not is_teacher() or not class_mode()["follow"]:
         return
-    view = {"page": st.session_state.get(PAGE, ""), "params": st.query_params.to_dict()}
-    if st.session_state.get(LED) != view:
-        st.session_state[LED] = view
-        class_channel().publish(VIEW, view)
+    view = _view()
+    led = st.session_state.get(LED)
+    if led == view or (early and (led is None or led["page"] != view["page"])):
+        return  # on a new page the widgets it links are known after its run
+    _publish(view)
+
+
+def _view() -> dict:
+    return {"page": st.session_state.get(PAGE, ""), "params": view_params()}
+
+
+def _publish(view: dict) -> None:
+    st.session_state[LED] = view
+    class_channel().publish(VIEW, view)
 
 
 def _set_mode() -> None:
     follow, pause = bool(st.session_state.get("teacher_follow")), bool(st.session_state.get("teacher_pause"))
-    st.session_state.pop(LED, None)
     if follow:
-        lead_now = {"page": st.session_state.get(PAGE, ""), "params": st.query_params.to_dict()}
-        st.session_state[LED] = lead_now
-        class_channel().publish(VIEW, lead_now)  # the view first: no student jumps to an old one
+        _publish(_view())  # the view first: no student jumps to an old one
     class_channel().publish(MODE, {"follow": follow, "paused": pause})
 
 

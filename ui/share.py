@@ -20,6 +20,7 @@ PENDING = "_link_pending"  # the link's widget values not yet claimed by a widge
 MAX_PARAMS, MAX_VALUE, MAX_LINK = 40, 200, 4000  # what a link may carry (a page's settings are a few hundred bytes)
 NOTES = "_link_notes"  # what the link asked for that is not here, shown once
 RUN_KEYS = "_link_keys"  # the widgets this run put in the URL
+FULL_RUN = "_link_full_run"  # a page's full run is going (its RUN_KEYS are still being collected)
 GLOBAL = ("dataset", "model")
 LOCKED = "_class_paused"  # set for each run by ui/follow.py: the teacher paused the class, the widgets are locked
 
@@ -117,16 +118,24 @@ def _mirror(key: str) -> None:
         text = _text(st.session_state[key])
         if st.query_params.get(key) != text:
             st.query_params[key] = text
-            _lead()
+            if not st.session_state.get(FULL_RUN):  # a fragment's rerun: no write_link will follow
+                _lead()
 
 
-def write_link() -> None:
-    """The URL after this run: the sidebar's choices and the page's linked widgets, as they are now."""
+def view_params() -> dict[str, str]:
+    """The view as a link's parameters: the sidebar's choices and the values of the widgets the page links (those of
+    the last run, before this run has drawn its own), as they are now."""
     ss = st.session_state
     params = {k: str(ss[k]) for k in GLOBAL if ss.get(k) is not None}
     for key in dict.fromkeys(ss.get(RUN_KEYS, [])):
         if key in ss:
             params[key] = _text(ss[key])
+    return params
+
+
+def write_link() -> None:
+    """The URL after this run: the sidebar's choices and the page's linked widgets, as they are now."""
+    params = view_params()
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
     _lead()
@@ -143,9 +152,11 @@ def _lead() -> None:
 def shared_view() -> Iterator[None]:
     """Around a page's run: collect the widgets it links, then write the URL, also when the page stops early."""
     st.session_state[RUN_KEYS] = []
+    st.session_state[FULL_RUN] = True
     try:
         yield
     finally:
+        st.session_state[FULL_RUN] = False
         write_link()
 
 

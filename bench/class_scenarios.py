@@ -1,0 +1,151 @@
+"""The teacher-led scenarios of bench/classroom.py (issue 20), on the same simulated tabs (`Tab`).
+
+    .venv/bin/python bench/classroom.py --scenario follow                 # 30 students, a server of its own
+    .venv/bin/python bench/classroom.py --scenario follow --url http://127.0.0.1:8501 --passcode owl-42 \
+        --server-pid PID                                                  # e.g. `make classroom TEACHER=owl-42`
+
+follow: one teacher tab unlocks the teacher controls with the passcode and turns "The class follows me" on; N student
+tabs open Home and are carried to the teacher's page (Reconstructions) by their follow fragment. Then every 2-3 s
+(jittered, --seed) the teacher moves the page's main slider (`rec_n`) to a new value. A student has followed a move
+when its tab receives the page's slider showing the new value (the browser draws it then); the latency is from the
+teacher's widget change being sent to that moment: the teacher's run up to its sidebar (where the view is published),
+the message through the Dask scheduler, the student's next look (its fragment's timer), and the student's run up to
+the slider, queued behind the other 29. A student that has not followed within 10 s has missed the move (an error).
+It prints `follow p95 N ms` last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from typing import Any
+
+import psutil
+from classroom import Disconnected, ServerProbe, Stats, Tab, next_value, open_page, percentile, slider_state
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+PAGE, KEY = "reconstructions", "rec_n"
+MISSED_S = 10.0
+
+
+class Student(Tab):
+    """A tab that notes when its `key` slider arrives showing a value: the moment the student's screen shows it (the
+    frontend draws each delta as it comes; the run's script_finished may come later, or, under load, not at all when
+    Streamlit clears the queue for the next fragment run)."""
+
+    def __init__(self, *a: Any, key: str, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.key = key
+        self.shown: list[tuple[float, float]] = []
+
+    def _on_delta(self, msg: Any) -> None:
+        super()._on_delta(msg)
+        el = msg.delta.new_element if msg.delta.WhichOneof("type") == "new_element" else None
+        if el is not None and el.WhichOneof("type") == "slider" and el.slider.id.endswith(f"-{self.key}"):
+            state = self.values.get(el.slider.id)
+            if state is not None:
+                self.shown.append((time.perf_counter(), state.double_array_value.data[0]))
+
+    def followed(self, value: float, since: float) -> float | None:
+        return next((t for t, v in self.shown if t >= since and v == value), None)
+
+
+async def unlock_and_lead(teacher: Tab, passcode: str, timeout: float) -> None:
+    """The teacher's first clicks: passcode, Unlock, then "The class follows me", then open the page to teach."""
+    code, unlock = teacher.find("teacher_code"), teacher.find("teacher_unlock")
+    if code is None or unlock is None:
+        raise RuntimeError("no Teacher box: start the server with a passcode (make run TEACHER=...)")
+    await teacher.rerun(timeout, overrides={code: WidgetState(id=code, string_value=passcode)}, triggers=[unlock])
+    follow = teacher.find("teacher_follow")
+    if follow is None:
+        raise RuntimeError("the passcode was refused (pass the server's with --passcode)")
+    await teacher.rerun(timeout, overrides={follow: WidgetState(id=follow, bool_value=True)})
+    teacher.page, teacher.page_hash = PAGE, ""  # a click in the page list: the next run names the page
+    await teacher.rerun(timeout, first=True)
+
+
+async def follow(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> dict:
+    rng = random.Random(args.seed)
+    stats = Stats()
+    teacher = Tab(base, "", stats, pool, False)
+    students = [Student(base, "", stats, pool, not args.no_media, key=KEY) for _ in range(args.sessions)]
+    latencies: list[float] = []
+    teacher_s: list[float] = []  # the teacher's own runs
+    missed = 0
+    try:
+        await open_page(teacher, args.rerun_timeout)
+        for s in students:  # the class arrives over --ramp seconds
+            await open_page(s, args.rerun_timeout)
+            await asyncio.sleep(args.ramp / max(1, len(students)))
+        await unlock_and_lead(teacher, args.passcode, args.rerun_timeout)
+        wid = teacher.find(KEY, "slider")
+        if wid is None:
+            raise RuntimeError(f"the teacher's {PAGE} page has no {KEY} slider")
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline and not all(s.shown for s in students):
+            await asyncio.sleep(0.2)
+        arrived = sum(1 for s in students if s.shown)
+        me = psutil.Process()
+        cpu0, me0, t_zero = (probe.cpu_seconds() if probe else (0.0, 0.0)), sum(me.cpu_times()[:2]), time.perf_counter()
+        moves = 0
+        end = t_zero + args.seconds
+        while time.perf_counter() < end:
+            _, el, frag = teacher.widgets[wid]
+            value = next_value(el, teacher.values[wid].double_array_value.data[0], rng)
+            run = await teacher.rerun(args.rerun_timeout, fragment_id=frag, overrides={wid: slider_state(wid, value)})
+            moves += 1
+            sent = run.sent
+            teacher_s.append(run.latency)
+            while time.perf_counter() < sent + MISSED_S and not all(s.followed(value, sent) for s in students):
+                await asyncio.sleep(0.05)
+            for s in students:
+                t = s.followed(value, sent)
+                if t is None:
+                    missed += 1
+                    last = [(round(t - sent, 2), v) for t, v in s.shown[-3:]]
+                    stats.error("missed", f"a student did not show {KEY}={value} within {MISSED_S:.0f} s "
+                                          f"(what it showed last: {last}, seconds after the move and value)")
+                else:
+                    latencies.append(t - sent)
+            await asyncio.sleep(rng.uniform(2, 3))
+        wall = time.perf_counter() - t_zero
+        cpu = tuple(b - a for a, b in zip(cpu0, probe.cpu_seconds())) if probe else None
+        client_cores = (sum(me.cpu_times()[:2]) - me0) / wall
+    except (Disconnected, ConnectionError, OSError) as e:
+        stats.error("connect", str(e))
+        return {"scenario": "follow", "errors": sum(stats.errors.values()), "error_samples": stats.error_samples}
+    finally:
+        follow_on = teacher.find("teacher_follow")
+        if follow_on is not None and teacher.ws is not None:  # the class is free again for whoever comes next
+            with contextlib.suppress(Exception):
+                await teacher.rerun(args.rerun_timeout, overrides={follow_on: WidgetState(id=follow_on,
+                                                                                           bool_value=False)})
+        for t in [teacher, *students]:
+            await t.close()
+    return {
+        "scenario": "follow", "students": len(students), "arrived": arrived, "moves": moves, "missed": missed,
+        "follow_p50_ms": percentile(latencies, 0.5) * 1000, "follow_p95_ms": percentile(latencies, 0.95) * 1000,
+        "follow_max_ms": max(latencies, default=float("nan")) * 1000,
+        "teacher_run_p50_ms": percentile(teacher_s, 0.5) * 1000,
+        "auto_reruns": len(stats.auto_latencies), "auto_p95_ms": percentile(stats.auto_latencies, 0.95) * 1000,
+        "server_cpu_cores": cpu[1] / wall if cpu else None, "client_cpu_cores": client_cores,
+        "errors": sum(stats.errors.values()), "error_samples": stats.error_samples, "seconds": wall,
+    }
+
+
+def print_follow(r: dict) -> None:
+    if "follow_p95_ms" not in r:
+        print(f"follow: failed ({'; '.join(r['error_samples'])})")
+        return
+    cpu = f"{r['server_cpu_cores']:.2f} cores" if r["server_cpu_cores"] is not None else "n/a"
+    print(f"{r['students']} students ({r['arrived']} carried to the teacher's page), {r['moves']} moves of the "
+          f"teacher's slider over {r['seconds']:.0f} s, {r['missed']} missed; server CPU {cpu}, the bench's own "
+          f"{r['client_cpu_cores']:.2f} cores; students' look-outs "
+          f"{r['auto_reruns']} fragment runs (p95 {r['auto_p95_ms']:.0f} ms)")
+    print(f"the teacher's own run p50 {r['teacher_run_p50_ms']:.0f} ms")
+    for s in r["error_samples"]:
+        print(f"  e.g. {s}")
+    print(f"follow p50 {r['follow_p50_ms']:.0f} ms, max {r['follow_max_ms']:.0f} ms")
+    print(f"follow p95 {r['follow_p95_ms']:.0f} ms")
