@@ -478,3 +478,12 @@ def class_channel():
         return queue.client if queue.wait_ready(120) else None
 
     return ClassChannel(client)
+
+
+@st.cache_resource(ttl=5, show_spinner=False)
+def lessons():
+    """(the lessons in lessons/ by key, the files that cannot be used with why), read again after 5 s: a teacher
+    editing a lesson sees the change without a restart."""
+    from ui.lessons import read_lessons
+
+    return read_lessons()

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import streamlit as st
 
 from ui.cache import class_channel
-from ui.share import LOCKED, adopt, view_params
+from ui.lesson_steps import lesson_controls
+from ui.share import LOCKED, PENDING, adopt, view_params
 from ui.shell import page_file
 from ui.teacher import enabled, is_teacher
 
@@ -147,8 +148,8 @@ def lead(early: bool = False) -> None:
         return
     view = _view()
     led = st.session_state.get(LED)
-    if led == view or (early and (led is None or led["page"] != view["page"])):
-        return  # on a new page the widgets it links are known after its run
+    if led == view or (early and (led is None or led["page"] != view["page"] or st.session_state.get(PENDING))):
+        return  # on a new page, or while a link or a lesson step is being opened, the view is known after the run
     _publish(view)
 
 
@@ -178,3 +179,4 @@ def teacher_controls() -> None:
               help="Locks the students' pages (eyes to the front) until you switch it off.")
     if not class_channel().shared:
         st.caption("No training cluster: only the students on this app process hear you.")
+    lesson_controls()

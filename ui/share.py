@@ -109,6 +109,7 @@ def linked(key: str, options: Sequence[Any] | None = None, lo: float | None = No
                 icon=":material/link_off:")
         return
     st.session_state[key] = value
+    _mirror(key)
 
 
 def _mirror(key: str) -> None:
@@ -134,11 +135,12 @@ def view_params() -> dict[str, str]:
 
 
 def write_link() -> None:
-    """The URL after this run: the sidebar's choices and the page's linked widgets, as they are now."""
+    """The URL after this run: the sidebar's choices and the page's linked widgets, as they are now. (After st.stop()
+    Streamlit drops this write: the URL then holds what `shared_view` and `_mirror` wrote during the run.)"""
+    _lead()  # first: after st.stop() the URL write below may end the run
     params = view_params()
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
-    _lead()
 
 
 def _lead() -> None:
@@ -153,6 +155,10 @@ def shared_view() -> Iterator[None]:
     """Around a page's run: collect the widgets it links, then write the URL, also when the page stops early."""
     st.session_state[RUN_KEYS] = []
     st.session_state[FULL_RUN] = True
+    for key in GLOBAL:  # now: a page that stops early (st.stop) never reaches write_link's URL
+        value = st.session_state.get(key)
+        if value is not None and st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
     try:
         yield
     finally:

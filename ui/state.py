@@ -40,12 +40,14 @@ def render_sidebar(page: str) -> None:
     keys ("dataset", "model") that the pickers copy into, so they survive page switches (Streamlit forgets a widget's
     own state when it is not drawn). A student following the teacher takes the teacher's view here."""
     from ui.follow import follow_teacher, teacher_controls, watch
+    from ui.lesson_steps import go_to_step
 
     entries = {e.key: e for e in catalog()}
     mine = list(my_uploads())
     yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
     take_link(names, list(entries))
+    go_to_step(page, names, list(entries))
     follow_teacher(page, names, list(entries))
     if st.session_state.get("dataset") not in names:
         st.session_state["dataset"] = DEFAULT_DATASET
