@@ -1,0 +1,109 @@
+"""A teacher and two students in one Chromium (separate browser contexts: separate cookies, separate sessions) against a
+real server started with a teacher passcode: unlock, follow me, pause, step out and back, a lesson step, a forged link.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+
+import pytest
+
+from tests.browser import assert_no_exception, screenshot, start_server, stop_server, wait_idle
+
+PASSCODE = "owl-42"
+SIZE = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def class_url(browser):
+    proc, url = start_server(tempfile.mkdtemp(prefix="latent-lab-teacher-models-"),
+                             LATENT_LAB_TEACHER_PASSCODE=PASSCODE)
+    yield url
+    stop_server(proc)
+
+
+def open_tab(browser, url: str):
+    page = browser.new_context(viewport=SIZE).new_page()
+    page.goto(url)
+    wait_idle(page, 120_000)
+    return page
+
+
+def slider_value(page, label: str) -> str:
+    box = page.locator('[data-testid="stSlider"]').filter(has_text=label)
+    return box.locator('[data-testid="stSliderThumbValue"]').inner_text()
+
+
+def test_a_teacher_leads_two_students_through_follow_pause_and_a_lesson(browser, class_url):
+    teacher, ann, bob = (open_tab(browser, class_url) for _ in range(3))
+    forged = open_tab(browser, f"{class_url}/?_teacher_unlocked=true&teacher_follow=true")
+    try:
+        teacher.get_by_text("Teacher", exact=True).click()
+        teacher.get_by_label("Passcode", exact=True).fill("not-it")
+        teacher.get_by_role("button", name="Unlock").click()
+        teacher.get_by_text("That is not the passcode").wait_for(timeout=10_000)
+        teacher.get_by_label("Passcode", exact=True).fill(PASSCODE)
+        teacher.get_by_role("button", name="Unlock").click()
+        teacher.get_by_text("Teacher controls are on in this tab.").wait_for(timeout=10_000)
+        teacher.get_by_text("The class follows me").click()
+        wait_idle(teacher)
+        for student in (ann, bob):
+            student.get_by_text("Following the teacher.").wait_for(timeout=10_000)
+        assert forged.get_by_text("The class follows me").count() == 0  # a link cannot make a teacher
+
+        teacher.get_by_role("link", name="Reconstructions").click()
+        wait_idle(teacher)
+        for student in (ann, bob):
+            student.wait_for_url(re.compile(r"/reconstructions"), timeout=10_000)
+        knob = teacher.get_by_role("slider", name="How many")
+        knob.focus()
+        teacher.keyboard.press("ArrowRight")  # 16 -> 20, from the keyboard
+        wait_idle(teacher)
+        for student in (ann, bob):
+            student.wait_for_url(re.compile(r"rec_n=20"), timeout=10_000)
+            wait_idle(student)
+            assert slider_value(student, "How many") == "20"
+            assert_no_exception(student)
+        screenshot(teacher, "teacher_leading")
+        screenshot(ann, "student_following")
+
+        teacher.get_by_text("Pause the class").click()
+        wait_idle(teacher)
+        ann.get_by_text("The teacher paused the class.").wait_for(timeout=10_000)
+        assert ann.get_by_role("slider", name="How many").is_disabled()
+        screenshot(ann, "student_paused")
+        teacher.get_by_text("Pause the class").click()
+        wait_idle(teacher)
+        ann.get_by_text("The teacher paused the class.").wait_for(state="detached", timeout=10_000)
+
+        bob.get_by_role("button", name="Explore on my own").click()
+        bob.get_by_text("Exploring on your own.").wait_for(timeout=10_000)
+        knob.focus()
+        teacher.keyboard.press("ArrowRight")  # 20 -> 24: Ann follows, Bob explores
+        wait_idle(teacher)
+        ann.wait_for_url(re.compile(r"rec_n=24"), timeout=10_000)
+        bob.wait_for_timeout(1500)
+        assert slider_value(bob, "How many") == "20"
+        bob.get_by_role("button", name="Back to the teacher").click()
+        bob.wait_for_url(re.compile(r"rec_n=24"), timeout=10_000)
+
+        teacher.get_by_role("combobox", name="Lesson").click()
+        teacher.get_by_role("option", name="The latent space and generation").click()
+        wait_idle(teacher)
+        teacher.get_by_text("step 1 of 7").first.wait_for(timeout=10_000)
+        for student in (ann, bob):
+            student.wait_for_url(re.compile(r"/latent_space\?.*model=pretrained%2Fconv-ae-2"), timeout=15_000)
+            wait_idle(student)
+            assert_no_exception(student)
+            assert student.get_by_text("step 1 of 7").count() == 0  # the teacher's line stays with the teacher
+        screenshot(teacher, "teacher_lesson_step")
+    finally:
+        if teacher.get_by_text("The class follows me").count():  # leave the class free, whatever happened
+            for name in ("The class follows me", "Pause the class"):
+                box = teacher.get_by_role("checkbox", name=name)
+                if box.count() and box.is_checked():
+                    teacher.get_by_text(name).click()
+                    wait_idle(teacher)
+        for page in (teacher, ann, bob, forged):
+            page.context.close()
