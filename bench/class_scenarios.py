@@ -12,13 +12,22 @@ teacher's widget change being sent to that moment: the teacher's run up to its s
 the message through the Dask scheduler, the student's next look (its fragment's timer), and the student's run up to
 the slider, queued behind the other 29. A student that has not followed within 10 s has missed the move (an error).
 It prints `follow p95 N ms` last.
+
+collect: the teacher's tab unlocks and opens Draw; N student tabs open Draw and each draws a new stroke every 2-4 s
+(the canvas component's state, as the browser sends it). For the first half of --seconds the teacher does not
+collect, for the second half "Collect drawings" is on and each stroke's name box says who and which stroke (s07-3).
+It times each student's own stroke rerun in both halves (collecting must not slow the students), and each collected
+stroke from being sent to the teacher's map (its 1 s fragment) showing its name. A student's last drawing that never
+reaches the map is an error. It prints `collect p95 N ms` last.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
+import re
 import time
 from typing import Any
 
@@ -27,6 +36,7 @@ from classroom import Disconnected, ServerProbe, Stats, Tab, next_value, open_pa
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 PAGE, KEY = "reconstructions", "rec_n"
+PAGES = {"follow": PAGE, "collect": "draw"}  # the page each scenario's warm-up visits
 MISSED_S = 10.0
 
 
@@ -52,18 +62,33 @@ class Student(Tab):
         return next((t for t, v in self.shown if t >= since and v == value), None)
 
 
-async def unlock_and_lead(teacher: Tab, passcode: str, timeout: float) -> None:
-    """The teacher's first clicks: passcode, Unlock, then "The class follows me", then open the page to teach."""
-    code, unlock = teacher.find("teacher_code"), teacher.find("teacher_unlock")
-    if code is None or unlock is None:
+async def unlock(teacher: Tab, passcode: str, timeout: float) -> None:
+    """The teacher's first clicks: the passcode, then Unlock."""
+    code, button = teacher.find("teacher_code"), teacher.find("teacher_unlock")
+    if code is None or button is None:
         raise RuntimeError("no Teacher box: start the server with a passcode (make run TEACHER=...)")
-    await teacher.rerun(timeout, overrides={code: WidgetState(id=code, string_value=passcode)}, triggers=[unlock])
-    follow = teacher.find("teacher_follow")
-    if follow is None:
+    await teacher.rerun(timeout, overrides={code: WidgetState(id=code, string_value=passcode)}, triggers=[button])
+    if teacher.find("teacher_follow") is None:
         raise RuntimeError("the passcode was refused (pass the server's with --passcode)")
-    await teacher.rerun(timeout, overrides={follow: WidgetState(id=follow, bool_value=True)})
-    teacher.page, teacher.page_hash = PAGE, ""  # a click in the page list: the next run names the page
-    await teacher.rerun(timeout, first=True)
+
+
+async def switch(teacher: Tab, key: str, on: bool, timeout: float) -> None:
+    """One of the Teacher box's toggles (teacher_follow, teacher_collect, ...)."""
+    wid = teacher.find(key)
+    if wid is not None:
+        await teacher.rerun(timeout, overrides={wid: WidgetState(id=wid, bool_value=on)})
+
+
+async def go_to(tab: Tab, page: str, timeout: float) -> None:
+    tab.page, tab.page_hash = page, ""  # a click in the page list: the next run names the page
+    await tab.rerun(timeout, first=True)
+
+
+async def unlock_and_lead(teacher: Tab, passcode: str, timeout: float) -> None:
+    """Unlock, "The class follows me", then open the page to teach."""
+    await unlock(teacher, passcode, timeout)
+    await switch(teacher, "teacher_follow", True, timeout)
+    await go_to(teacher, PAGE, timeout)
 
 
 async def follow(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> dict:
@@ -117,11 +142,9 @@ async def follow(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> 
         stats.error("connect", str(e))
         return {"scenario": "follow", "errors": sum(stats.errors.values()), "error_samples": stats.error_samples}
     finally:
-        follow_on = teacher.find("teacher_follow")
-        if follow_on is not None and teacher.ws is not None:  # the class is free again for whoever comes next
+        if teacher.ws is not None:  # the class is free again for whoever comes next
             with contextlib.suppress(Exception):
-                await teacher.rerun(args.rerun_timeout, overrides={follow_on: WidgetState(id=follow_on,
-                                                                                           bool_value=False)})
+                await switch(teacher, "teacher_follow", False, args.rerun_timeout)
         for t in [teacher, *students]:
             await t.close()
     return {
@@ -149,3 +172,140 @@ def print_follow(r: dict) -> None:
         print(f"  e.g. {s}")
     print(f"follow p50 {r['follow_p50_ms']:.0f} ms, max {r['follow_max_ms']:.0f} ms")
     print(f"follow p95 {r['follow_p95_ms']:.0f} ms")
+
+
+# ---------------------------------------------------------------- collect
+
+NAMES = re.compile(r'"(s\d\d-\d+)"')
+
+
+class Board(Tab):
+    """The teacher's tab on Draw: when each student-and-stroke name first shows on its class map."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.seen: dict[str, float] = {}
+
+    def _on_delta(self, msg: Any) -> None:
+        super()._on_delta(msg)
+        el = msg.delta.new_element if msg.delta.WhichOneof("type") == "new_element" else None
+        if el is not None and el.WhichOneof("type") == "plotly_chart":
+            now = time.perf_counter()
+            for name in NAMES.findall(el.plotly_chart.spec):
+                self.seen.setdefault(name, now)
+
+
+def strokes(i: int, k: int) -> str:
+    """The canvas component's state after student i's k-th stroke (a digit-like scribble, new at every stroke)."""
+    from tests.helpers import canvas_state, drawn
+
+    rng = random.Random(i * 1000 + k)
+    lines = [[(rng.uniform(60, 220), rng.uniform(40, 240)) for _ in range(4)] for _ in range(1 + k % 3)]
+    return json.dumps(canvas_state(drawn(lines)))
+
+
+async def drawer(i: int, tab: Tab, phase: dict, out: dict, args: Any, rng: random.Random) -> None:
+    """A student drawing: a new stroke every 2-4 s; with the teacher collecting, the name box carries the student and
+    the stroke's number (s07-3), which the teacher's map then shows."""
+    canvas = tab.find("dr_canvas")
+    k = 0
+    while not phase["done"]:
+        await asyncio.sleep(rng.uniform(2, 4))
+        if phase["done"]:
+            return
+        k += 1
+        collecting = phase["collect"]
+        overrides = {canvas: WidgetState(id=canvas, json_value=strokes(i, k))}
+        name_box = tab.find("class_map_name")
+        label = f"s{i:02d}-{k}"
+        if collecting and name_box is not None:
+            overrides[name_box] = WidgetState(id=name_box, string_value=label)
+        run = await tab.rerun(args.rerun_timeout, overrides=overrides)
+        if run.timed_out:
+            tab.stats.error("timeout", f"a stroke of student {i}")
+            continue
+        out["strokes_on" if collecting else "strokes_off"].append(run.latency)
+        if collecting and name_box is not None:
+            out["sent"][label] = run.sent
+
+
+async def collect(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> dict:
+    """Half the time the class draws with the teacher not collecting, half with: each student's stroke latency in
+    both halves, and from a stroke to the teacher's map showing it."""
+    stats = Stats()
+    teacher = Board(base, "", stats, pool, False)
+    students = [Tab(base, "draw", stats, pool, not args.no_media) for _ in range(args.sessions)]
+    out: dict[str, Any] = {"strokes_off": [], "strokes_on": [], "sent": {}}
+    phase = {"collect": False, "done": False}
+    try:
+        await open_page(teacher, args.rerun_timeout)
+        await unlock(teacher, args.passcode, args.rerun_timeout)
+        await go_to(teacher, "draw", args.rerun_timeout)
+        for s in students:
+            await open_page(s, args.rerun_timeout)
+            if s.find("dr_canvas") is None:
+                raise RuntimeError("the Draw page has no dr_canvas")
+            await asyncio.sleep(args.ramp / max(1, len(students)))
+        me = psutil.Process()
+        cpu0, me0, t_zero = (probe.cpu_seconds() if probe else (0.0, 0.0)), sum(me.cpu_times()[:2]), time.perf_counter()
+        tasks = [asyncio.create_task(drawer(i, s, phase, out, args, random.Random(args.seed * 7919 + i)))
+                 for i, s in enumerate(students)]
+        await asyncio.sleep(args.seconds / 2)
+        await switch(teacher, "teacher_collect", True, args.rerun_timeout)
+        phase["collect"] = True
+        await asyncio.sleep(args.seconds / 2)
+        phase["done"] = True
+        await asyncio.wait(tasks, timeout=args.rerun_timeout)
+        await asyncio.sleep(MISSED_S / 2)  # the last strokes' way to the board
+        wall = time.perf_counter() - t_zero
+        cpu = tuple(b - a for a, b in zip(cpu0, probe.cpu_seconds())) if probe else None
+        client_cores = (sum(me.cpu_times()[:2]) - me0) / wall
+    except (Disconnected, ConnectionError, OSError) as e:
+        stats.error("connect", str(e))
+        return {"scenario": "collect", "errors": sum(stats.errors.values()), "error_samples": stats.error_samples}
+    finally:
+        phase["done"] = True
+        if teacher.ws is not None:
+            with contextlib.suppress(Exception):
+                await switch(teacher, "teacher_collect", False, args.rerun_timeout)
+        for t in [teacher, *students]:
+            await t.close()
+    # a stroke overtaken by the same student's next one before the board looked is shown as that next one: the board
+    # shows each student's latest drawing, so only a student's last stroke must reach it
+    last = {}
+    for label, sent in out["sent"].items():
+        who = label.split("-")[0]
+        if who not in last or sent > out["sent"][last[who]]:
+            last[who] = label
+    board = [teacher.seen[label] - sent for label, sent in out["sent"].items() if label in teacher.seen]
+    lost = [label for label in last.values() if label not in teacher.seen]
+    for label in lost:
+        stats.error("missed", f"{label} (a student's last drawing) never reached the teacher's map")
+    return {
+        "scenario": "collect", "students": len(students), "strokes_sent": len(out["sent"]), "on_board": len(board),
+        "collect_p50_ms": percentile(board, 0.5) * 1000, "collect_p95_ms": percentile(board, 0.95) * 1000,
+        "stroke_off_p50_ms": percentile(out["strokes_off"], 0.5) * 1000,
+        "stroke_off_p95_ms": percentile(out["strokes_off"], 0.95) * 1000,
+        "stroke_on_p50_ms": percentile(out["strokes_on"], 0.5) * 1000,
+        "stroke_on_p95_ms": percentile(out["strokes_on"], 0.95) * 1000,
+        "strokes_off": len(out["strokes_off"]), "strokes_on": len(out["strokes_on"]),
+        "server_cpu_cores": cpu[1] / wall if cpu else None, "client_cpu_cores": client_cores,
+        "errors": sum(stats.errors.values()), "error_samples": stats.error_samples, "seconds": wall,
+    }
+
+
+def print_collect(r: dict) -> None:
+    if "collect_p95_ms" not in r:
+        print(f"collect: failed ({'; '.join(r['error_samples'])})")
+        return
+    cpu = f"{r['server_cpu_cores']:.2f} cores" if r["server_cpu_cores"] is not None else "n/a"
+    print(f"{r['students']} students drawing; server CPU {cpu}, the bench's own {r['client_cpu_cores']:.2f} cores")
+    print(f"a student's stroke (their own rerun): teacher not collecting p50 {r['stroke_off_p50_ms']:.0f} ms, p95 "
+          f"{r['stroke_off_p95_ms']:.0f} ms ({r['strokes_off']} strokes); collecting p50 {r['stroke_on_p50_ms']:.0f} "
+          f"ms, p95 {r['stroke_on_p95_ms']:.0f} ms ({r['strokes_on']} strokes)")
+    print(f"{r['on_board']} of {r['strokes_sent']} collected strokes shown on the teacher's map (the others were "
+          "replaced by the same student's next stroke before the map looked)")
+    for s in r["error_samples"]:
+        print(f"  e.g. {s}")
+    print(f"collect p50 {r['collect_p50_ms']:.0f} ms")
+    print(f"collect p95 {r['collect_p95_ms']:.0f} ms")

@@ -880,18 +880,18 @@ async def bench(args: Any, base: str, server_pid: int | None) -> dict:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def follow_bench(args: Any, base: str, server_pid: int | None) -> dict:
-    """The follow scenario after the usual warm-up of the teacher's page and a quiet server."""
-    from class_scenarios import PAGE, follow
+async def teacher_bench(args: Any, base: str, server_pid: int | None) -> dict:
+    """A teacher-led scenario (follow, collect) after the usual warm-up of its page and a quiet server."""
+    import class_scenarios
 
     pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="http")
     probe = ServerProbe(server_pid) if server_pid else None
     try:
         if not args.no_warmup:
-            await warm_up(base, [PAGE], pool, args)
+            await warm_up(base, [class_scenarios.PAGES[args.scenario]], pool, args)
             if probe is not None and args.settle > 0:
                 await probe.settle(args.settle)
-        return await follow(args, base, probe, pool)
+        return await getattr(class_scenarios, args.scenario)(args, base, probe, pool)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -998,9 +998,10 @@ def print_report(r: dict) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--scenario", choices=("sliders", "follow"), default="sliders",
+    p.add_argument("--scenario", choices=("sliders", "follow", "collect"), default="sliders",
                    help="sliders: every tab moves its own slider (above); follow: a teacher moves a slider and the "
-                        "other tabs follow it (bench/class_scenarios.py) (default sliders)")
+                        "other tabs follow it; collect: the tabs draw on Draw and the teacher's class map collects "
+                        "the drawings (bench/class_scenarios.py) (default sliders)")
     p.add_argument("--passcode", default="",
                    help="with --url and --scenario follow: the server's teacher passcode (default: the bench starts "
                         "its own server with one)")
@@ -1042,8 +1043,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         a.slider_keys = SLIDER_KEYS | dict(pair.split("=", 1) for pair in a.sliders.split(",") if pair.strip())
     except ValueError:
         p.error("--sliders takes page=key pairs")
-    if a.scenario == "follow" and a.url and not a.passcode:
-        p.error("--scenario follow with --url needs the server's --passcode")
+    if a.scenario != "sliders" and a.url and not a.passcode:
+        p.error(f"--scenario {a.scenario} with --url needs the server's --passcode")
     if a.url and urlsplit(a.url).hostname not in LOCAL_HOSTS:
         p.error("--url must point at 127.0.0.1 (or localhost): this bench only talks to this machine")
     return a
@@ -1077,18 +1078,18 @@ def main(argv: list[str] | None = None) -> int:
             (tmp / "models").mkdir()
             port = args.port or free_port()
             base = f"http://127.0.0.1:{port}"
-            if args.scenario == "follow":
+            if args.scenario != "sliders":
                 args.passcode = f"bench-{random.Random(args.seed).randrange(10**6):06d}"
             proc = start_server(port, tmp / "models", tmp / "server.log", args.passcode)
             pid = proc.pid
             t0 = time.perf_counter()
             wait_healthy(base, proc)
             print(f"server pid {pid} healthy on {base} after {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        if args.scenario == "follow":
-            from class_scenarios import print_follow
+        if args.scenario != "sliders":
+            import class_scenarios
 
-            result = asyncio.run(follow_bench(args, base, pid))
-            print_follow(result)
+            result = asyncio.run(teacher_bench(args, base, pid))
+            getattr(class_scenarios, f"print_{args.scenario}")(result)
         else:
             result = asyncio.run(bench(args, base, pid))
             print_report(result)

@@ -10,6 +10,7 @@ from ui import share
 from ui.analysis import need
 from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, read_drawing_on, test_codes
 from ui.canvas import draw_canvas
+from ui.class_map import name_box, send, spotlight, teacher_board
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
 from ui.shell import ensure_shell
@@ -29,14 +30,19 @@ if data.kind != "image" or model.cfg.input_shape[0] != 1:
 labels = data.y_test.numpy() if data.y_test is not None else None
 names = data.class_names
 
+spotlight()
 left, right = st.columns([2, 3])
 with left:
+    name_box()
     width = share.slider("Stroke width", 6, 40, 22, key="dr_width")
     rgba = draw_canvas(width, key="dr_canvas")
     st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and clears.")
 x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's images
 with right:
     need(data, ("recon", entry.path), ("maps", entry.path))  # the test split's errors and codes, computed once
+teacher_board(sel)
+if x is not None:
+    send(x)
 if x is None:
     right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
                f"As you draw, {entry.name}'s reconstruction, its error, where it lands on the latent map and the "

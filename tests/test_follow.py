@@ -113,12 +113,12 @@ def test_a_student_steps_out_and_comes_back_to_where_the_teacher_is_now(classroo
 
 def test_a_paused_class_has_its_widgets_locked_until_released(classroom):
     teacher, student = teacher_tab("pages/reconstructions.py"), app("pages/reconstructions.py")
-    teacher.toggle(key="teacher_pause").set_value(True).run()
+    teacher.toggle(key="teacher_paused").set_value(True).run()
     student.run()
     assert any("paused the class" in w.value for w in student.warning)
     assert student.slider(key="rec_n").disabled and student.sidebar.selectbox(key="model_picker").disabled
     assert not teacher.slider(key="rec_n").disabled  # the teacher's own tab is never locked
-    teacher.toggle(key="teacher_pause").set_value(False).run()
+    teacher.toggle(key="teacher_paused").set_value(False).run()
     student.run()
     assert not any("paused the class" in w.value for w in student.warning)
     assert not student.slider(key="rec_n").disabled

@@ -28,7 +28,7 @@ FOLLOW_S = 0.5  # how often a following (or paused) student's tab looks for the 
 IDLE_S = 2.0  # and a tab while the class is free (only to notice "follow" or "pause" being switched on)
 PAGE = "_page"  # this tab's page (its url_path), set at the start of each run
 OUT = "_follow_out"  # the student chose to explore on their own
-# What a tab shows, as (teacher's view id or None, paused, class following): DRAWING is what the current full run
+# What a tab shows, as (teacher's view id or None, paused, following, collecting): DRAWING is what the current full run
 # draws, DRAWN what the last full run that reached its end drew. Under load Streamlit may drop a full run that a
 # fragment asked for before it ends (seen in the follow bench: its new_session, then no script_finished); the
 # look-out then still sees DRAWN differ and asks again, at most MAX_TRIES times for the same thing (a page that stops
@@ -41,7 +41,7 @@ LED = "_follow_led"  # the teacher's tab: the last view it published
 def class_mode() -> dict:
     msg = class_channel().latest(MODE)
     body = msg.body if msg else {}
-    return {"follow": bool(body.get("follow")), "paused": bool(body.get("paused"))}
+    return {key: bool(body.get(key)) for key in ("follow", "paused", "collect")}
 
 
 def is_student() -> bool:
@@ -59,7 +59,8 @@ def paused() -> bool:
 
 def _signature() -> tuple:
     view = class_channel().latest(VIEW) if following() else None
-    return (view.id if view else None, paused(), class_mode()["follow"])
+    mode = class_mode()
+    return (view.id if view else None, paused(), mode["follow"], mode["collect"])
 
 
 # ------------------------------------------------------------------ the student's side
@@ -163,10 +164,10 @@ def _publish(view: dict) -> None:
 
 
 def _set_mode() -> None:
-    follow, pause = bool(st.session_state.get("teacher_follow")), bool(st.session_state.get("teacher_pause"))
-    if follow:
+    mode = {key: bool(st.session_state.get(f"teacher_{key}")) for key in ("follow", "paused", "collect")}
+    if mode["follow"]:
         _publish(_view())  # the view first: no student jumps to an old one
-    class_channel().publish(MODE, {"follow": follow, "paused": pause})
+    class_channel().publish(MODE, mode)
 
 
 def teacher_controls() -> None:
@@ -175,8 +176,10 @@ def teacher_controls() -> None:
     st.toggle("The class follows me", value=mode["follow"], key="teacher_follow", on_change=_set_mode,
               help="Every student's page, dataset, model and the page's settings move with yours within a second. "
                    "A student can step out and come back.")
-    st.toggle("Pause the class", value=mode["paused"], key="teacher_pause", on_change=_set_mode,
+    st.toggle("Pause the class", value=mode["paused"], key="teacher_paused", on_change=_set_mode,
               help="Locks the students' pages (eyes to the front) until you switch it off.")
+    st.toggle("Collect drawings", value=mode["collect"], key="teacher_collect", on_change=_set_mode,
+              help="Each student's drawing on the Draw page lands on one class map on your Draw page.")
     if not class_channel().shared:
         st.caption("No training cluster: only the students on this app process hear you.")
     lesson_controls()

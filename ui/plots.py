@@ -235,3 +235,24 @@ def drawing_map(coords: np.ndarray, labels: np.ndarray | None, class_names: list
                                hovertemplate="your drawing<extra></extra>"))
     fig.update_layout(dragmode="pan")
     return fig
+
+
+def class_drawings_map(coords: np.ndarray, labels: np.ndarray | None, class_names: list[str],
+                       axis_titles: tuple[str, str], places: np.ndarray, images: list[np.ndarray], names: list[str],
+                       height: int = 620) -> go.Figure:
+    """The test codes' map with the class's drawings on it: each drawing's thumbnail at its place, framed, with the
+    student's name (issue 20's class map)."""
+    fig = latent_scatter(coords, labels, class_names, axis_titles, height=height)
+    fig.update_traces(marker=dict(size=5, opacity=0.35))
+    span = max(np.ptp(coords[:, 0]), np.ptp(coords[:, 1]), 1e-6)
+    size = span / 14
+    for (x, y), image in zip(places, images):
+        fig.add_layout_image(dict(source=png_data_uri(image, "#000000"),
+                                  xref="x", yref="y", x=float(x), y=float(y), sizex=size, sizey=size,
+                                  xanchor="center", yanchor="middle", layer="above"))
+    fig.add_trace(go.Scatter(x=places[:, 0], y=places[:, 1], mode="markers+text", name="the class's drawings",
+                             text=names, textposition="top center", textfont=dict(size=13, color="#111111"),
+                             marker=dict(size=10, symbol="star", color="#f5c518", line=dict(width=1, color="black")),
+                             hovertemplate="%{text}<extra></extra>"))
+    fig.update_layout(dragmode="pan")
+    return fig

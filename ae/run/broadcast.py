@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 TOPIC = "latent-lab-class"
+MAX_KINDS = 500  # kinds kept per process: the class's modes plus one slot per student, for a few classes
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class ClassChannel:
         with self._lock:
             if msg.newer_than(self._latest.get(msg.kind)):
                 self._latest[msg.kind] = msg
+            if len(self._latest) > MAX_KINDS:  # a long day of classes: the oldest per-student slots go
+                for old in sorted(self._latest.values(), key=lambda m: m.t)[: len(self._latest) - MAX_KINDS]:
+                    del self._latest[old.kind]
 
     def publish(self, kind: str, body: dict) -> Message:
         """Say `body` to the class: at once to this process, through the scheduler to the others."""
@@ -79,6 +83,13 @@ class ClassChannel:
 
     def latest(self, kind: str) -> Message | None:
         return self._latest.get(kind)
+
+    def each(self, prefix: str, since: float = 0.0) -> list[Message]:
+        """The latest message of every kind that starts with `prefix` (one slot per student, say "drawing:<id>"),
+        said after `since`, oldest first."""
+        with self._lock:
+            found = [m for k, m in self._latest.items() if k.startswith(prefix) and m.t > since]
+        return sorted(found, key=lambda m: (m.t, m.id))
 
     @property
     def shared(self) -> bool:

@@ -85,3 +85,13 @@ def png_bytes(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def drawings_zip(table: pd.DataFrame, images: list[np.ndarray]) -> bytes:
+    """A class's drawings: drawings.csv (one row per drawing, `table`) and drawings/NNN.png, numbered as the rows."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("drawings.csv", table.to_csv(index=False))
+        for i, image in enumerate(images, 1):
+            z.writestr(f"drawings/{i:03d}.png", png_bytes(image))  # [C, H, W] in [0, 1]
+    return buf.getvalue()
