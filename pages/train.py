@@ -18,6 +18,8 @@ from ae.store.catalog import user_models_dir
 from ae.store.export import codes_csv, import_model_zip, model_zip
 from ui.analysis import analyse_in_background, need_some
 from ui.cache import catalog, job_queue, open_dataset, test_codes
+from ui.class_board import name_box, teacher_board
+from ui.class_map import clean_name
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.plots import history_lines, latent_scatter, loss_chart
@@ -28,6 +30,7 @@ from ui.uploads import load_upload
 ensure_shell()
 
 st.title("Train")
+teacher_board()
 data = current_dataset()
 tab_train, tab_data, tab_io = st.tabs(["Train a model", "Your data", "Import and export"])
 
@@ -81,7 +84,7 @@ def start_training(data) -> None:
         tcfg = TrainConfig(epochs=int(ss["tr_epochs"]), batch_size=int(ss["tr_batch"]), lr=float(ss["tr_lr"]),
                            seed=int(ss["tr_seed"]))
         job_queue().submit(owner(), str(ss["tr_name"]).strip(), data, mcfg, tcfg, user_models_dir(),
-                           builtin=data.name in dataset_names())
+                           builtin=data.name in dataset_names(), by=clean_name(str(ss.get("tr_who", ""))))
     except (ValueError, FileExistsError, RuntimeError) as e:
         ss["train_error"] = str(e)
 
@@ -189,6 +192,7 @@ def train_form(data, note: str = "") -> None:
     knob_widgets(variant, image)
     st.text_input("Save as", f"my-{arch}-{variant}-{latent}", key="tr_name",
                   help="letters, digits, '_', '-' or '.'; it must not be taken")
+    name_box()
     st.button("Start training", key="train_start", type="primary", on_click=start_training, args=(data,))
     if st.session_state.get("train_error"):
         st.error(f"**Cannot start:** {st.session_state['train_error']}")

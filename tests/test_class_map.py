@@ -74,3 +74,40 @@ def test_the_export_is_a_zip_of_pngs_and_a_csv_of_codes():
 def test_a_name_keeps_letters_and_loses_markup():
     assert clean_name("  Zoë-Ann O'Neil <script>alert(1)</script> ") == "Zoë-Ann O'Neil scriptale"
     assert clean_name("**bold** [link](x)") == "bold linkx"
+
+
+def test_the_class_board_ranks_the_class_models_for_a_challenge_and_opens_one(classroom, models_dir):  # noqa: F811
+    import json
+    import shutil
+    import time
+
+    from ui.cache import catalog
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for shipped, name, who in (("conv-ae-2", "ann-ae-2", "Ann"), ("conv-ae-16", "bob-ae-16", "Bob"),
+                               ("conv-vae-2", "cy-vae-2", "")):
+        meta = json.loads(open(f"pretrained/{shipped}.json").read())
+        meta["name"] = name
+        if who:
+            meta["trained_by"] = who
+        (models_dir / f"{name}.json").write_text(json.dumps(meta))
+        shutil.copy(f"pretrained/{shipped}.safetensors", models_dir / f"{name}.safetensors")
+    catalog.clear()
+    student = app("pages/train.py")
+    assert not any("class board" in e.label for e in student.expander)  # the teacher's alone
+    assert any(w.key == "tr_who" for w in student.text_input)  # a student may give a name for it
+    teacher = teacher_tab("pages/train.py")
+    assert not teacher.exception, teacher.exception
+    table = teacher.dataframe[0].value
+    assert table["model"].tolist() == ["bob-ae-16", "cy-vae-2", "ann-ae-2"]  # lowest test MSE first
+    assert table["who"].tolist() == ["Bob", "anonymous", "Ann"]
+    teacher.selectbox(key="board_latent").set_value(2).run()
+    assert teacher.dataframe[0].value["model"].tolist() == ["cy-vae-2", "ann-ae-2"]
+    teacher.selectbox(key="board_pick").set_value("yours/ann-ae-2").run()
+    teacher.button(key="board_go").click().run()
+    assert teacher.session_state["model"] == "yours/ann-ae-2"
+    assert teacher.title[0].value == "Reconstructions"  # the projector's page, with that model
+    teacher.switch_page("pages/train.py").run()
+    time.sleep(0.01)
+    teacher.button(key="board_new").click().run()
+    assert any("No model of the class matches yet" in i.value for i in teacher.info)

@@ -82,7 +82,7 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, digits, tm
     with pytest.raises(QueueFull):  # a1 has not started: it is ann's one queued job
         queue.submit("ann", "a0", digits, cfg, TrainConfig(epochs=1), tmp_path)
     wait_until(lambda: a.state().running)
-    b = queue.submit("bob", "b1", digits, cfg, TrainConfig(epochs=1), tmp_path)
+    b = queue.submit("bob", "b1", digits, cfg, TrainConfig(epochs=1), tmp_path, by="Bob")  # for the class board
     c = queue.submit("cid", "c1", digits, cfg, TrainConfig(epochs=1), tmp_path)
     a2 = queue.submit("ann", "a2", digits, cfg, TrainConfig(epochs=1), tmp_path)  # one running + one queued
     with pytest.raises(QueueFull):
@@ -105,6 +105,8 @@ def test_jobs_start_in_submission_order_one_queued_per_session(queue, digits, tm
     assert {p.name for p in tmp_path.iterdir() if p.name.startswith("b1")} == {
         "b1.json", "b1.safetensors", "b1.recording.safetensors", "b1.analyses"}
     assert not list(tmp_path.glob(".*reserved"))
+    credits = {n: json.loads((tmp_path / f"{n}.json").read_text()).get("trained_by") for n in ("b1", "c1")}
+    assert credits == {"b1": "Bob", "c1": None}
 
 
 @pytest.mark.slow

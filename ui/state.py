@@ -16,6 +16,7 @@ from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
 from ui.share import LOCKED, take_link
+from ui.shell import page_file
 from ui.teacher import sidebar_box
 from ui.uploads import my_uploads
 
@@ -35,6 +36,15 @@ def choose(dataset: str | None = None, model: str | None = None) -> None:
             st.session_state[state_key] = st.session_state[widget_key] = value
 
 
+OPEN_PAGE = "_open_page"
+
+
+def open_page(url_path: str) -> None:
+    """A button's callback: open this page next (switched to before the next run draws anything: a switch asked for
+    from inside a page is lost when the run then rewrites the URL)."""
+    st.session_state[OPEN_PAGE] = url_path
+
+
 def render_sidebar(page: str) -> None:
     """Called by app.py on every run, with the page about to run (its url_path). The choices live in plain session
     keys ("dataset", "model") that the pickers copy into, so they survive page switches (Streamlit forgets a widget's
@@ -47,6 +57,9 @@ def render_sidebar(page: str) -> None:
     yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
     take_link(names, list(entries))
+    target = st.session_state.pop(OPEN_PAGE, None)
+    if target is not None and target != page and page_file(target) is not None:
+        st.switch_page(page_file(target))
     go_to_step(page, names, list(entries))
     follow_teacher(page, names, list(entries))
     if st.session_state.get("dataset") not in names:

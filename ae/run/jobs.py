@@ -65,6 +65,7 @@ class JobSpec:
     dataset: str
     plan: Plan  # what passed preflight in the app process; the worker trains it as it is
     submitted: float
+    by: str = ""  # a first name for the class board, or nothing
 
 
 @dataclass
@@ -178,7 +179,8 @@ def run_job(spec: JobSpec, data: Dataset | None = None) -> dict[str, Any]:
         emit(kind="start", device=device, worker=worker.address, epochs=train_cfg.epochs)
         with tempfile.TemporaryDirectory(prefix="latent-lab-job-") as tmp:
             r = train_and_save(data, spec.plan, tmp, spec.name, callbacks=[progress], recorder=recorder,
-                               should_stop=stop_flag.is_set, log=lambda text: emit(kind="saving", text=text))
+                               should_stop=stop_flag.is_set, log=lambda text: emit(kind="saving", text=text),
+                               credit=spec.by)
             files = {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
     finally:
         done.set()
@@ -273,7 +275,7 @@ class JobQueue:
             return sorted((j for j in self.jobs.values() if j.spec.owner == owner), key=lambda j: j.spec.submitted)
 
     def submit(self, owner: str, name: str, data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
-               folder: str | Path, builtin: bool = True) -> Job:
+               folder: str | Path, builtin: bool = True, by: str = "") -> Job:
         """Queue a job; raises QueueFull, FileExistsError or ValueError with a message for the page."""
         from ae.run.pipeline import preflight
 
@@ -290,7 +292,7 @@ class JobQueue:
                                 "browser session")
             reservation = reserve_name(Path(folder), name)
             spec = JobSpec(id=uuid.uuid4().hex[:12], owner=owner, name=name, dataset=data.name, plan=plan,
-                           submitted=time.time())
+                           submitted=time.time(), by=by)
             preview = data.test_x(preview_indices(data)).numpy() if data.kind == "image" else None
             job = Job(spec, Path(folder), None if builtin else data, preview, reservation)
             self.jobs[spec.id] = job

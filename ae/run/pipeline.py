@@ -116,6 +116,7 @@ def train_and_save(
     dtype: torch.dtype = torch.float32,
     overwrite: bool = False,
     about: str = "",
+    credit: str = "",
     extra_metrics: ExtraMetrics | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> Result:
@@ -127,7 +128,7 @@ def train_and_save(
     metrics are kept beside as `fp32_metrics`. A stop request (should_stop) ends training after the current batch;
     the best weights so far are evaluated and saved, marked stopped_early. Every epoch adds a frame to the
     training recording (`recorder`, made here unless the caller wants to watch it). `log` hears what is being done
-    after training, as it happens.
+    after training, as it happens. `credit` is who trained it (a student's first name, for the class board).
     """
     train_cfg = plan.train_cfg
     device = pick_device(train_cfg.device)
@@ -171,6 +172,8 @@ def train_and_save(
     }
     if fp32_metrics is not None:
         meta["fp32_metrics"] = fp32_metrics
+    if credit:
+        meta["trained_by"] = credit
     path = save_model(model, folder, name, meta, overwrite=overwrite, dtype=dtype)
     recorded = recorder.recording()
     if recorded is not None:

@@ -31,6 +31,8 @@ class ModelEntry:
     parameters: int = 0
     about: str = ""
     error: str = ""
+    trained_by: str = ""  # the first name a student gave when training it in class (issue 20's class board)
+    train_seconds: float | None = None
     stamp: int = 0  # the weights file's mtime when listed: caches keyed on it never serve stale results
 
     def label(self) -> str:
@@ -77,6 +79,8 @@ def _readable_entry(meta: dict, source: str, key: str) -> ModelEntry:
         mse=None if mse is None else float(mse),
         parameters=int(meta.get("parameters", 0)),
         about=meta.get("about", ""),
+        trained_by=str(meta.get("trained_by", "")),
+        train_seconds=None if meta.get("train_seconds") is None else float(meta["train_seconds"]),
         stamp=weights_stamp(meta["path"]),
     )
 
