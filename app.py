@@ -12,6 +12,7 @@ if preload.pending():  # the first visits after `make run`: the libraries are st
 from ui.cache import heap_settled, job_queue  # noqa: E402  (after the wait: one thread imports them, not two)
 from ui.follow import drawn, lock_page  # noqa: E402
 from ui.lesson_steps import say_line  # noqa: E402
+from ui.questions import student_panel, teacher_panel  # noqa: E402
 from ui.runlog import timed_run  # noqa: E402
 from ui.share import shared_view, show_notes  # noqa: E402
 from ui.shell import enter, navigation  # noqa: E402
@@ -23,6 +24,8 @@ job_queue()  # the training and analysis workers start with the app, in the back
 heap_settled()
 show_notes()
 say_line()
+teacher_panel()
+student_panel()
 lock_page()
 enter()
 with timed_run(nav.url_path or "home"), shared_view():

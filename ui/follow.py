@@ -23,16 +23,16 @@ from ui.share import LOCKED, PENDING, adopt, view_params
 from ui.shell import page_file
 from ui.teacher import enabled, is_teacher
 
-MODE, VIEW = "mode", "view"
+MODE, VIEW, QUESTION = "mode", "view", "question"
 FOLLOW_S = 0.5  # how often a following (or paused) student's tab looks for the teacher's moves
 IDLE_S = 2.0  # and a tab while the class is free (only to notice "follow" or "pause" being switched on)
 PAGE = "_page"  # this tab's page (its url_path), set at the start of each run
 OUT = "_follow_out"  # the student chose to explore on their own
-# What a tab shows, as (teacher's view id or None, paused, following, collecting): DRAWING is what the current full run
-# draws, DRAWN what the last full run that reached its end drew. Under load Streamlit may drop a full run that a
-# fragment asked for before it ends (seen in the follow bench: its new_session, then no script_finished); the
-# look-out then still sees DRAWN differ and asks again, at most MAX_TRIES times for the same thing (a page that stops
-# early, st.stop(), never reaches its end).
+# What a tab shows, as (teacher's view id or None, paused, following, collecting, question): DRAWING is what the
+# current full run draws, DRAWN what the last full run that reached its end drew. Under load Streamlit may drop a full
+# run that a fragment asked for before it ends (seen in the follow bench: its new_session, then no script_finished);
+# the look-out then still sees DRAWN differ and asks again, at most MAX_TRIES times for the same thing (a page that
+# stops early, st.stop(), never reaches its end).
 DRAWING, DRAWN, TRIES, MAX_TRIES = "_follow_drawing", "_follow_drawn", "_follow_tries", 3
 RUN, LOOKED = "_follow_run", "_follow_looked"  # a token per full run; the look-out's first call in that run
 LED = "_follow_led"  # the teacher's tab: the last view it published
@@ -60,7 +60,8 @@ def paused() -> bool:
 def _signature() -> tuple:
     view = class_channel().latest(VIEW) if following() else None
     mode = class_mode()
-    return (view.id if view else None, paused(), mode["follow"], mode["collect"])
+    question = class_channel().latest(QUESTION)  # asked, revealed or closed: the panel above the page changes
+    return (view.id if view else None, paused(), mode["follow"], mode["collect"], question.id if question else None)
 
 
 # ------------------------------------------------------------------ the student's side

@@ -69,6 +69,26 @@ def lesson_controls() -> None:
     ahead.button("Next", key="lesson_next", icon=":material/arrow_forward:", disabled=i >= n - 1, on_click=_goto,
                  args=(min(i + 1, n - 1),), width="stretch")
     st.caption(f"Step {i + 1} of {n}")
+    question = lesson.steps[i].question
+    if question is not None:
+        question_controls(question, lesson.steps[i].params)
+
+
+def question_controls(question, params: dict[str, str]) -> None:
+    """The step's question: ask it on the map the teacher shows now, reveal the model's answer, close it."""
+    from ui.questions import ask, close, method_of, open_question, reveal
+
+    asked = open_question()
+    st.caption(f":material/quiz: {question.ask}")
+    if asked is None or asked.get("ask") != question.ask:
+        ss = st.session_state
+        st.button("Ask the class", key="q_ask", icon=":material/quiz:", width="stretch", on_click=ask,
+                  args=(question, ss.get("model", ""), ss.get("dataset", ""), method_of(params)))
+        return
+    q1, q2 = st.columns(2)
+    q1.button("Reveal", key="q_reveal", icon=":material/visibility:", disabled=bool(asked.get("revealed")),
+              on_click=reveal, width="stretch")
+    q2.button("Close", key="q_close", icon=":material/close:", on_click=close, width="stretch")
 
 
 def say_line() -> None:
