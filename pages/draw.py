@@ -47,58 +47,58 @@ if x is None:
     right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
                f"As you draw, {entry.name}'s reconstruction, its error, where it lands on the latent map and the "
                "test images it resembles appear here.", icon=":material/draw:")
-    st.stop()
+else:  # not st.stop(): a page that stops early loses its URL, and a class led here would not see it
+    report = read_drawing_on(entry.path, entry.stamp, data.name, x)
+    with right:
+        r1, r2, r3 = st.columns(3)
+        with r1:
+            big(report.x, f"what the model sees ({report.x.shape[-2]}x{report.x.shape[-1]}, centred)")
+        with r2:
+            big(report.x_hat, "its reconstruction")
+        unusual = report.percentile >= 97
+        r3.metric("Error (MSE)", f"{report.error:.4f}")
+        r3.metric("Anomaly rank", f"{report.percentile:.0f}%", help="the share of test images rebuilt with a lower "
+                  "error: above 97% the model has rarely seen anything like it")
+        st.caption(f"Its error is higher than that of {report.percentile:.0f}% of the {len(data.x_test):,} test "
+                   "images: " + ("**unusual**, the model has rarely seen anything like it." if unusual
+                      else "within the range of ordinary test images."))
+        st.markdown(f"**Its {len(report.nearest)} nearest test codes**")
+        near_caps = [f"#{k} · {names[labels[k]]}" if labels is not None else f"#{k}" for k in report.nearest]
+        show([png(data.test_x(k).numpy(), 2) for k in report.nearest], near_caps, 46)
+        if labels is not None:
+            top, votes = majority(labels[report.nearest])
+            st.caption(f"Most of them are **{names[top]}**s ({votes} of {len(report.nearest)}): the model files your "
+                       f"drawing among the {names[top]}s.")
 
-report = read_drawing_on(entry.path, entry.stamp, data.name, x)
-with right:
-    r1, r2, r3 = st.columns(3)
-    with r1:
-        big(report.x, f"what the model sees ({report.x.shape[-2]}x{report.x.shape[-1]}, centred)")
-    with r2:
-        big(report.x_hat, "its reconstruction")
-    unusual = report.percentile >= 97
-    r3.metric("Error (MSE)", f"{report.error:.4f}")
-    r3.metric("Anomaly rank", f"{report.percentile:.0f}%", help="the share of test images rebuilt with a lower "
-              "error: above 97% the model has rarely seen anything like it")
-    st.caption(f"Its error is higher than that of {report.percentile:.0f}% of the {len(data.x_test):,} test images: "
-               + ("**unusual**, the model has rarely seen anything like it." if unusual
-                  else "within the range of ordinary test images."))
-    st.markdown(f"**Its {len(report.nearest)} nearest test codes**")
-    near_caps = [f"#{k} · {names[labels[k]]}" if labels is not None else f"#{k}" for k in report.nearest]
-    show([png(data.test_x(k).numpy(), 2) for k in report.nearest], near_caps, 46)
-    if labels is not None:
-        top, votes = majority(labels[report.nearest])
-        st.caption(f"Most of them are **{names[top]}**s ({votes} of {len(report.nearest)}): the model files your "
-                   f"drawing among the {names[top]}s.")
+    if len(data.x_test) < MIN_MAP_POINTS:
+        st.info(f"{data.name}'s test split has {len(data.x_test)} samples; a map needs {MIN_MAP_POINTS}.")
+    else:
+        st.subheader("Where it lands on the latent map")
+        latent = model.cfg.latent_dim
+        options = [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2]
+        method_name = share.segmented_control("Map", options, "Raw latent dims" if latent == 2 else "PCA",
+                                           key="dr_method")
+        method = MAP_METHODS[method_name]
+        plane, coords, _ = map_of_test_split(sel, method)
+        point, exact = place_on_map(report, coords, plane)
+        axes = AXES.get(method, ("z[0]", "z[1]"))
+        st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
+        st.caption("The star is your drawing, the circled points its nearest test codes. " + (
+            "Its place is exact: the map is a linear function of the code." if exact else
+            f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted "
+            f"mean of its {len(report.nearest)} nearest test codes' places: an approximation that shows the right "
+            "neighbourhood."))
 
-if len(data.x_test) < MIN_MAP_POINTS:
-    st.info(f"{data.name}'s test split has {len(data.x_test)} samples; a map needs {MIN_MAP_POINTS}.")
-else:
-    st.subheader("Where it lands on the latent map")
-    latent = model.cfg.latent_dim
-    options = [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2]
-    method_name = share.segmented_control("Map", options, "Raw latent dims" if latent == 2 else "PCA",
-                                       key="dr_method")
-    method = MAP_METHODS[method_name]
-    plane, coords, _ = map_of_test_split(sel, method)
-    point, exact = place_on_map(report, coords, plane)
-    axes = AXES.get(method, ("z[0]", "z[1]"))
-    st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
-    st.caption("The star is your drawing, the circled points its nearest test codes. " + (
-        "Its place is exact: the map is a linear function of the code." if exact else
-        f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted mean of "
-        f"its {len(report.nearest)} nearest test codes' places: an approximation that shows the right neighbourhood."))
-
-if model.samples_prior:
-    st.subheader("From your drawing to a test digit")
-    target_class = share.selectbox("Walk to a test digit of class", names, index=min(7, len(names) - 1),
-                                key="dr_target") if labels is not None else None
-    pool = np.flatnonzero(labels == names.index(target_class)) if target_class is not None else np.arange(1)
-    if len(pool) == 0:
-        st.info(f"The test split has no {target_class}.")
-        st.stop()
-    target = int(pool[0])
-    codes = test_codes(entry.path, data.name)
-    strip = drawing_path(entry.path, entry.stamp, report.code, codes[target])
-    show(tile_png(strip, nrow=len(strip), pad=1, scale=3), f"decoded along the straight line from your drawing's "
-         f"code to test image #{target}'s", "stretch")
+    if model.samples_prior:
+        st.subheader("From your drawing to a test digit")
+        target_class = share.selectbox("Walk to a test digit of class", names, index=min(7, len(names) - 1),
+                                    key="dr_target") if labels is not None else None
+        pool = np.flatnonzero(labels == names.index(target_class)) if target_class is not None else np.arange(1)
+        if len(pool) == 0:
+            st.info(f"The test split has no {target_class}.")
+            st.stop()
+        target = int(pool[0])
+        codes = test_codes(entry.path, data.name)
+        strip = drawing_path(entry.path, entry.stamp, report.code, codes[target])
+        show(tile_png(strip, nrow=len(strip), pad=1, scale=3), f"decoded along the straight line from your drawing's "
+             f"code to test image #{target}'s", "stretch")

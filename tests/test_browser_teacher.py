@@ -1,5 +1,6 @@
 """A teacher and two students in one Chromium (separate browser contexts: separate cookies, separate sessions) against a
-real server started with a teacher passcode: unlock, follow me, pause, step out and back, a lesson step, a forged link.
+real server started with a teacher passcode: unlock, follow me, pause, step out and back, a lesson step and its
+question revealed, the class map, a forged link.
 """
 
 from __future__ import annotations
@@ -98,9 +99,42 @@ def test_a_teacher_leads_two_students_through_follow_pause_and_a_lesson(browser,
             assert_no_exception(student)
             assert student.get_by_text("step 1 of 7").count() == 0  # the teacher's line stays with the teacher
         screenshot(teacher, "teacher_lesson_step")
+
+        teacher.get_by_role("button", name="Ask the class").click()  # the step's question: where do the 1s live?
+        wait_idle(teacher)
+        ann.get_by_text("The teacher asks").wait_for(timeout=10_000)
+        wait_idle(ann)
+        plot = ann.locator(".st-key-q_map .nsewdrag").first.bounding_box()
+        ann.mouse.click(plot["x"] + 0.8 * plot["width"], plot["y"] + 0.4 * plot["height"])
+        ann.get_by_text("Your answer: (").wait_for(timeout=10_000)
+        teacher.get_by_text("· 1 answer").wait_for(timeout=10_000)  # the heat map's count, within its refresh
+        teacher.get_by_role("button", name="Reveal").click()
+        ann.get_by_text("The model's answer:").wait_for(timeout=10_000)
+        said = ann.locator('[data-testid="stAlert"]').filter(has_text="The model's answer:").inner_text()
+        assert "the centre of the 100 test 1s" in said and "Yours is" in said
+        teacher.get_by_role("button", name="Close").click()
+        ann.get_by_text("The teacher asks").wait_for(state="detached", timeout=10_000)
+
+        teacher.get_by_text("Collect drawings").click()  # the class map: Ann draws, the teacher's map shows it
+        wait_idle(teacher)
+        teacher.get_by_role("link", name="Draw").click()
+        ann.wait_for_url(re.compile(r"/draw"), timeout=15_000)
+        wait_idle(ann)
+        ann.get_by_label("Your first name (optional)", exact=True).fill("Ann")
+        ann.keyboard.press("Enter")
+        wait_idle(ann)
+        canvas = ann.locator(".st-key-dr_canvas canvas").last.bounding_box()
+        ann.mouse.move(canvas["x"] + 80, canvas["y"] + 60)
+        ann.mouse.down()
+        ann.mouse.move(canvas["x"] + 200, canvas["y"] + 60, steps=8)
+        ann.mouse.move(canvas["x"] + 120, canvas["y"] + 220, steps=8)
+        ann.mouse.up()
+        teacher.get_by_text("1 drawing from the class").wait_for(timeout=15_000)
+        assert teacher.locator(".st-key-class_map_plot").inner_text().count("Ann") >= 1
+        screenshot(teacher, "teacher_class_map_browser")
     finally:
         if teacher.get_by_text("The class follows me").count():  # leave the class free, whatever happened
-            for name in ("The class follows me", "Pause the class"):
+            for name in ("The class follows me", "Pause the class", "Collect drawings"):
                 box = teacher.get_by_role("checkbox", name=name)
                 if box.count() and box.is_checked():
                     teacher.get_by_text(name).click()

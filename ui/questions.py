@@ -158,7 +158,7 @@ def student_panel() -> None:
     with st.container(border=True):
         st.markdown(f":material/quiz: **The teacher asks:** {q['ask']}")
         image = question_image(q, data)
-        c1, c2 = st.columns([1, 4])
+        c1, c2 = st.columns([1, 4]) if image is not None else (None, st.container())
         if image is not None:
             with c1:
                 show(png(image, 4), f"test image #{q['image']}" + (f", noise {q['noise']}" if q.get("noise") else ""),
