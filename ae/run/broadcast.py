@@ -5,7 +5,9 @@ Why this shape: a classroom runs several Streamlit processes behind HAProxy and 
 teacher's tab and a student's tab are often in different processes. The scheduler is already shared by all of them:
 a message goes out as a Dask event on one topic (`Client.log_event`), the scheduler pushes it to every subscribed
 client at once (no polling), and it keeps the topic's recent events, so a process that starts mid-lesson reads where
-the class is. Each process keeps the latest message of each kind; sessions read that copy, which costs nothing.
+the class is (its last 1,000 events: distributed.admin.low-level-log-length; a flood of drawings can push an old
+"mode" out of that history, which only matters to a process started after it). Each process keeps the latest
+message of each kind; sessions read that copy, which costs nothing.
 Without a cluster (it failed to start) the messages still reach the sessions of the publishing process.
 """
 

@@ -35,8 +35,6 @@ DASK_ENV = {
     "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",  # it only measures how late the event loop runs
     "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
     "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "500ms",  # the nanny's check of the memory limit
-    # events kept per topic: training progress and the class's channel (a drawing is ~1 kB; 100,000 by default)
-    "DASK_DISTRIBUTED__SCHEDULER__EVENTS_LOG_LENGTH": "20000",
 }
 
 
