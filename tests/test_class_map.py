@@ -8,7 +8,7 @@ import zipfile
 
 import pandas as pd
 
-from tests.helpers import app, canvas_state, scribble, seven
+from tests.helpers import app, canvas_state, scribble, seven, waiting
 from tests.test_follow import classroom, teacher_tab  # noqa: F401  (classroom: a fixture)
 from ui.class_map import clean_name
 
@@ -92,6 +92,7 @@ def test_the_class_board_ranks_the_class_models_for_a_challenge_and_opens_one(cl
             meta["trained_by"] = who
         (models_dir / f"{name}.json").write_text(json.dumps(meta))
         shutil.copy(f"pretrained/{shipped}.safetensors", models_dir / f"{name}.safetensors")
+        shutil.copytree(f"pretrained/{shipped}.analyses", models_dir / f"{name}.analyses")  # nothing to compute
     catalog.clear()
     student = app("pages/train.py")
     assert not any("class board" in e.label for e in student.expander)  # the teacher's alone
@@ -107,6 +108,7 @@ def test_the_class_board_ranks_the_class_models_for_a_challenge_and_opens_one(cl
     teacher.button(key="board_go").click().run()
     assert teacher.session_state["model"] == "yours/ann-ae-2"
     assert teacher.title[0].value == "Reconstructions"  # the projector's page, with that model
+    assert not waiting(teacher)  # its analyses came with it: the page is drawn, not waiting
     teacher.switch_page("pages/train.py").run()
     time.sleep(0.01)
     teacher.button(key="board_new").click().run()
