@@ -34,6 +34,7 @@ NAME = re.compile(r"[^\w '\-]")  # what a first name may hold: letters, digits, 
 MAX_NAME = 24
 REFRESH_S = 1.0  # the teacher's map looks for new drawings this often
 SENT, READ = "_class_map_sent", "_class_map_read"
+BOARD = "_class_map_board"  # the teacher's board as last built, with what it was built from
 
 
 def clean_name(raw: str) -> str:
@@ -150,17 +151,23 @@ def teacher_board(sel: Selection) -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def _board(sel: Selection, method: str, method_name: str) -> None:
-    table, images, places, (_, coords) = class_table(sel, method)
     data = sel.data
     labels = data.y_test.numpy() if data.y_test is not None else None
+    signature = (tuple(m.id for m in drawings()), sel.entry.path, sel.entry.stamp, method)
+    kept = st.session_state.get(BOARD)
+    if kept is None or kept[0] != signature:  # a new drawing: read it, and build the map once for every tick after
+        table, images, places, (_, coords) = class_table(sel, method)
+        figure = class_drawings_map(coords, labels, data.class_names, AXES.get(method, ("z[0]", "z[1]")), places,
+                                    images, table["name"].tolist()) if not table.empty else None
+        kept = st.session_state[BOARD] = (signature, table, images, figure)
+    _, table, images, figure = kept
     if table.empty:
         st.info("No drawings yet. Students on the Draw page appear here as they draw (ask them to open it, or lead "
                 "the class there with “The class follows me”).", icon=":material/hourglass_empty:")
     else:
         st.caption(f"{len(table)} drawing{'s' if len(table) != 1 else ''} from the class, read by "
                    f"**{sel.entry.name}** and placed on its {method_name} map of the test digits (dots, by class).")
-        st.plotly_chart(class_drawings_map(coords, labels, data.class_names, AXES.get(method, ("z[0]", "z[1]")),
-                                           places, images, table["name"].tolist()), key="class_map_plot")
+        st.plotly_chart(figure, key="class_map_plot")
         show([png(im, 2) for im in images],
              [f"{r['name']} · {r['nearest class']} · MSE {r['error']:.3f}" for _, r in table.iterrows()], 56)
     c1, c2, c3 = st.columns([2, 1, 1])

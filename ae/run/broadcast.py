@@ -13,6 +13,7 @@ Without a cluster (it failed to start) the messages still reach the sessions of 
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -76,11 +77,12 @@ class ClassChannel:
         """Say `body` to the class: at once to this process, through the scheduler to the others."""
         raw = {"kind": kind, "body": body, "id": uuid.uuid4().hex[:12], "t": time.time()}
         self._take(raw)
-        if self._client is not None:
+        if self._client is not None:  # handed to the client's event loop: a page's run never waits on the scheduler
+            client = self._client
             try:
-                self._client.log_event(TOPIC, raw)
+                client.loop.add_callback(functools.partial(client.scheduler.log_event, topic=TOPIC, msg=raw))
             except Exception:
-                pass  # the scheduler went away; this process's sessions have it already
+                pass  # the client is closing; this process's sessions have it already
         return self._latest[kind]
 
     def latest(self, kind: str) -> Message | None:
