@@ -12,6 +12,8 @@ import pytest
 
 from tests.browser import assert_no_exception, screenshot, start_server, stop_server, wait_idle
 
+pytestmark = pytest.mark.browser
+
 PASSCODE = "owl-42"
 SIZE = {"width": 1400, "height": 1000}
 
