@@ -40,6 +40,30 @@ PAGES = {"follow": PAGE, "collect": "draw"}  # the page each scenario's warm-up 
 MISSED_S = 10.0
 
 
+class Window:
+    """The measured part of a scenario: its seconds, the server's cores (its process tree) and the bench's own."""
+
+    def __init__(self, probe: ServerProbe | None) -> None:
+        self.probe, self.me = probe, psutil.Process()
+        self.cpu0 = probe.cpu_seconds() if probe else (0.0, 0.0)
+        self.me0, self.t0 = sum(self.me.cpu_times()[:2]), time.perf_counter()
+
+    def close(self) -> dict:
+        wall = time.perf_counter() - self.t0
+        cpu = tuple(b - a for a, b in zip(self.cpu0, self.probe.cpu_seconds())) if self.probe else None
+        return {"seconds": wall, "server_cpu_cores": cpu[1] / wall if cpu else None,
+                "client_cpu_cores": (sum(self.me.cpu_times()[:2]) - self.me0) / wall}
+
+
+def outcome(stats: Stats) -> dict:
+    return {"errors": sum(stats.errors.values()), "error_samples": stats.error_samples}
+
+
+def cpu_text(r: dict) -> str:
+    server = f"{r['server_cpu_cores']:.2f} cores" if r["server_cpu_cores"] is not None else "n/a"
+    return f"server CPU {server}, the bench's own {r['client_cpu_cores']:.2f} cores"
+
+
 class Student(Tab):
     """A tab that notes when its `key` slider arrives showing a value: the moment the student's screen shows it (the
     frontend draws each delta as it comes; the run's script_finished may come later, or, under load, not at all when
@@ -112,10 +136,9 @@ async def follow(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> 
         while time.perf_counter() < deadline and not all(s.shown for s in students):
             await asyncio.sleep(0.2)
         arrived = sum(1 for s in students if s.shown)
-        me = psutil.Process()
-        cpu0, me0, t_zero = (probe.cpu_seconds() if probe else (0.0, 0.0)), sum(me.cpu_times()[:2]), time.perf_counter()
+        window = Window(probe)
         moves = 0
-        end = t_zero + args.seconds
+        end = window.t0 + args.seconds
         while time.perf_counter() < end:
             _, el, frag = teacher.widgets[wid]
             value = next_value(el, teacher.values[wid].double_array_value.data[0], rng)
@@ -135,12 +158,10 @@ async def follow(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> 
                 else:
                     latencies.append(t - sent)
             await asyncio.sleep(rng.uniform(2, 3))
-        wall = time.perf_counter() - t_zero
-        cpu = tuple(b - a for a, b in zip(cpu0, probe.cpu_seconds())) if probe else None
-        client_cores = (sum(me.cpu_times()[:2]) - me0) / wall
+        measured = window.close()
     except (Disconnected, ConnectionError, OSError) as e:
         stats.error("connect", str(e))
-        return {"scenario": "follow", "errors": sum(stats.errors.values()), "error_samples": stats.error_samples}
+        return {"scenario": "follow", **outcome(stats)}
     finally:
         if teacher.ws is not None:  # the class is free again for whoever comes next
             with contextlib.suppress(Exception):
@@ -153,8 +174,7 @@ async def follow(args: Any, base: str, probe: ServerProbe | None, pool: Any) -> 
         "follow_max_ms": max(latencies, default=float("nan")) * 1000,
         "teacher_run_p50_ms": percentile(teacher_s, 0.5) * 1000,
         "auto_reruns": len(stats.auto_latencies), "auto_p95_ms": percentile(stats.auto_latencies, 0.95) * 1000,
-        "server_cpu_cores": cpu[1] / wall if cpu else None, "client_cpu_cores": client_cores,
-        "errors": sum(stats.errors.values()), "error_samples": stats.error_samples, "seconds": wall,
+        **measured, **outcome(stats),
     }
 
 
@@ -162,10 +182,8 @@ def print_follow(r: dict) -> None:
     if "follow_p95_ms" not in r:
         print(f"follow: failed ({'; '.join(r['error_samples'])})")
         return
-    cpu = f"{r['server_cpu_cores']:.2f} cores" if r["server_cpu_cores"] is not None else "n/a"
     print(f"{r['students']} students ({r['arrived']} carried to the teacher's page), {r['moves']} moves of the "
-          f"teacher's slider over {r['seconds']:.0f} s, {r['missed']} missed; server CPU {cpu}, the bench's own "
-          f"{r['client_cpu_cores']:.2f} cores; students' look-outs "
+          f"teacher's slider over {r['seconds']:.0f} s, {r['missed']} missed; {cpu_text(r)}; students' look-outs "
           f"{r['auto_reruns']} fragment runs (p95 {r['auto_p95_ms']:.0f} ms)")
     print(f"the teacher's own run p50 {r['teacher_run_p50_ms']:.0f} ms")
     for s in r["error_samples"]:
@@ -246,8 +264,7 @@ async def collect(args: Any, base: str, probe: ServerProbe | None, pool: Any) ->
             if s.find("dr_canvas") is None:
                 raise RuntimeError("the Draw page has no dr_canvas")
             await asyncio.sleep(args.ramp / max(1, len(students)))
-        me = psutil.Process()
-        cpu0, me0, t_zero = (probe.cpu_seconds() if probe else (0.0, 0.0)), sum(me.cpu_times()[:2]), time.perf_counter()
+        window = Window(probe)
         tasks = [asyncio.create_task(drawer(i, s, phase, out, args, random.Random(args.seed * 7919 + i)))
                  for i, s in enumerate(students)]
         await asyncio.sleep(args.seconds / 2)
@@ -257,12 +274,10 @@ async def collect(args: Any, base: str, probe: ServerProbe | None, pool: Any) ->
         phase["done"] = True
         await asyncio.wait(tasks, timeout=args.rerun_timeout)
         await asyncio.sleep(MISSED_S / 2)  # the last strokes' way to the board
-        wall = time.perf_counter() - t_zero
-        cpu = tuple(b - a for a, b in zip(cpu0, probe.cpu_seconds())) if probe else None
-        client_cores = (sum(me.cpu_times()[:2]) - me0) / wall
+        measured = window.close()
     except (Disconnected, ConnectionError, OSError) as e:
         stats.error("connect", str(e))
-        return {"scenario": "collect", "errors": sum(stats.errors.values()), "error_samples": stats.error_samples}
+        return {"scenario": "collect", **outcome(stats)}
     finally:
         phase["done"] = True
         if teacher.ws is not None:
@@ -289,8 +304,7 @@ async def collect(args: Any, base: str, probe: ServerProbe | None, pool: Any) ->
         "stroke_on_p50_ms": percentile(out["strokes_on"], 0.5) * 1000,
         "stroke_on_p95_ms": percentile(out["strokes_on"], 0.95) * 1000,
         "strokes_off": len(out["strokes_off"]), "strokes_on": len(out["strokes_on"]),
-        "server_cpu_cores": cpu[1] / wall if cpu else None, "client_cpu_cores": client_cores,
-        "errors": sum(stats.errors.values()), "error_samples": stats.error_samples, "seconds": wall,
+        **measured, **outcome(stats),
     }
 
 
@@ -298,8 +312,7 @@ def print_collect(r: dict) -> None:
     if "collect_p95_ms" not in r:
         print(f"collect: failed ({'; '.join(r['error_samples'])})")
         return
-    cpu = f"{r['server_cpu_cores']:.2f} cores" if r["server_cpu_cores"] is not None else "n/a"
-    print(f"{r['students']} students drawing; server CPU {cpu}, the bench's own {r['client_cpu_cores']:.2f} cores")
+    print(f"{r['students']} students drawing; {cpu_text(r)}")
     print(f"a student's stroke (their own rerun): teacher not collecting p50 {r['stroke_off_p50_ms']:.0f} ms, p95 "
           f"{r['stroke_off_p95_ms']:.0f} ms ({r['strokes_off']} strokes); collecting p50 {r['stroke_on_p50_ms']:.0f} "
           f"ms, p95 {r['stroke_on_p95_ms']:.0f} ms ({r['strokes_on']} strokes)")
