@@ -8,7 +8,7 @@ from ae.explore.drawing import majority, place_on_map
 from ae.explore.embed import MIN_MAP_POINTS
 from ui import share
 from ui.analysis import need
-from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, read_drawing_on, test_codes
+from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, map_choices, read_drawing_on, test_codes
 from ui.canvas import draw_canvas
 from ui.class_map import name_box, send, spotlight, teacher_board
 from ui.images import big, png, show, tile_png
@@ -74,10 +74,8 @@ else:  # not st.stop(): a page that stops early loses its URL, and a class led h
         st.info(f"{data.name}'s test split has {len(data.x_test)} samples; a map needs {MIN_MAP_POINTS}.")
     else:
         st.subheader("Where it lands on the latent map")
-        latent = model.cfg.latent_dim
-        options = [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2]
-        method_name = share.segmented_control("Map", options, "Raw latent dims" if latent == 2 else "PCA",
-                                           key="dr_method")
+        options, default = map_choices(model.cfg.latent_dim)
+        method_name = share.segmented_control("Map", options, default, key="dr_method")
         method = MAP_METHODS[method_name]
         plane, coords, _ = map_of_test_split(sel, method)
         point, exact = place_on_map(report, coords, plane)

@@ -18,8 +18,7 @@ from ae.store.catalog import user_models_dir
 from ae.store.export import codes_csv, import_model_zip, model_zip
 from ui.analysis import analyse_in_background, need_some
 from ui.cache import catalog, job_queue, open_dataset, test_codes
-from ui.class_board import name_box, teacher_board
-from ui.class_map import clean_name
+from ui.class_board import name_box, teacher_board, trainer_name
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.plots import history_lines, latent_scatter, loss_chart
@@ -84,7 +83,7 @@ def start_training(data) -> None:
         tcfg = TrainConfig(epochs=int(ss["tr_epochs"]), batch_size=int(ss["tr_batch"]), lr=float(ss["tr_lr"]),
                            seed=int(ss["tr_seed"]))
         job_queue().submit(owner(), str(ss["tr_name"]).strip(), data, mcfg, tcfg, user_models_dir(),
-                           builtin=data.name in dataset_names(), by=clean_name(str(ss.get("tr_who", ""))))
+                           builtin=data.name in dataset_names(), by=trainer_name())
     except (ValueError, FileExistsError, RuntimeError) as e:
         ss["train_error"] = str(e)
 

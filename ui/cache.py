@@ -219,6 +219,12 @@ AXES = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1
 MAP_METHODS = {"PCA": "pca", "UMAP": "umap", "t-SNE": "tsne", "Raw latent dims": "raw"}  # what the pages call them
 
 
+def map_choices(latent: int) -> tuple[list[str], str]:
+    """(the maps a model with this latent size can be placed on, the default): raw dims only for a 2-D code."""
+    return [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2], \
+        "Raw latent dims" if latent == 2 else "PCA"
+
+
 @st.cache_resource(max_entries=64, show_spinner="Drawing the map…")
 def draw_map(path: str, stamp: int, dataset_name: str, method: str, i: int, j: int, thumbs: bool):
     """The latent scatter as a ready figure, so a rerun caused by any other widget costs no figure building. Shared

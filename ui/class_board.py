@@ -23,13 +23,21 @@ BOARD = "board"
 ANY = "any size"
 
 
-def name_box() -> str:
+def name_box() -> None:
     """On the Train form while a teacher passcode is set: who is training, for the board (optional)."""
-    if not enabled():
-        return ""
-    st.text_input("Your first name (optional)", key="tr_who", max_chars=MAX_NAME,
-                  help="Shown with your model on the teacher's class board; leave it empty to stay anonymous.")
+    if enabled():
+        st.text_input("Your first name (optional)", key="tr_who", max_chars=MAX_NAME,
+                      help="Shown with your model on the teacher's class board; leave it empty to stay anonymous.")
+
+
+def trainer_name() -> str:
+    """The name typed in `name_box`, cleaned ("" when none): what the job saves as `trained_by`."""
     return clean_name(str(st.session_state.get("tr_who", "")))
+
+
+def class_models(since: float) -> list:
+    """The class's loadable models saved after `since` (unix time)."""
+    return [e for e in catalog() if e.source == "yours" and not e.error and e.stamp / 1e9 >= since]
 
 
 def board_since() -> float:
@@ -39,8 +47,7 @@ def board_since() -> float:
 
 def board_table(since: float, latent: int | str = ANY) -> pd.DataFrame:
     """The class's models saved after `since` (unix time), best test MSE first, for the challenge's latent size."""
-    rows = [e for e in catalog() if e.source == "yours" and not e.error and e.stamp / 1e9 >= since
-            and e.mse is not None and (latent == ANY or e.latent_dim == latent)]
+    rows = [e for e in class_models(since) if e.mse is not None and (latent == ANY or e.latent_dim == latent)]
     rows.sort(key=lambda e: (e.mse, e.stamp))
     return pd.DataFrame([{
         "rank": i, "model": e.name, "who": e.trained_by or "anonymous", "test MSE": e.mse,
@@ -65,8 +72,7 @@ def teacher_board() -> None:
         return
     since = board_since()
     with st.expander("The class board", icon=":material/leaderboard:", expanded=True):
-        every = [e for e in catalog() if e.source == "yours" and not e.error and e.stamp / 1e9 >= since]
-        sizes = sorted({e.latent_dim for e in every})
+        sizes = sorted({e.latent_dim for e in class_models(since)})
         c1, c2 = st.columns([3, 1])
         latent = c1.selectbox("Challenge: lowest test MSE at latent size", [ANY, *sizes], key="board_latent",
                               help="Each student trains on the Train page; the board ranks what they saved.")

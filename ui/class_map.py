@@ -22,7 +22,7 @@ import torch
 
 from ae.explore.drawing import majority, place_on_map
 from ae.store.export import drawings_zip
-from ui.cache import AXES, MAP_METHODS, class_channel, read_drawing_on
+from ui.cache import AXES, MAP_METHODS, class_channel, map_choices, read_drawing_on
 from ui.follow import class_mode, is_student
 from ui.images import png, show
 from ui.plots import class_drawings_map
@@ -60,14 +60,18 @@ def send(x) -> None:
     """A student's drawing (the model's input [1, C, H, W] in [0, 1]) to the class map, when it changed."""
     if not (is_student() and collecting()):
         return
-    pixels = (np.clip(np.asarray(x, dtype=np.float32)[0], 0, 1) * 255).round().astype(np.uint8)
-    name = clean_name(str(st.session_state.get("class_map_name", "")))
-    digest = hashlib.blake2b(pixels.tobytes() + name.encode(), digest_size=8).hexdigest()
+    body = _body(np.asarray(x, dtype=np.float32)[0], clean_name(str(st.session_state.get("class_map_name", ""))))
+    digest = hashlib.blake2b(body["pixels"] + body["name"].encode(), digest_size=8).hexdigest()
     if st.session_state.get(SENT) == digest:
         return
     st.session_state[SENT] = digest
-    class_channel().publish(DRAWING + browser_id(), {"name": name, "shape": list(pixels.shape),
-                                                      "pixels": pixels.tobytes()})
+    class_channel().publish(DRAWING + browser_id(), body)
+
+
+def _body(image: np.ndarray, name: str) -> dict:
+    """A drawing as it travels: [C, H, W] in [0, 1] as uint8 bytes (784 for a digit), its shape and a name."""
+    pixels = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+    return {"name": name, "shape": list(pixels.shape), "pixels": pixels.tobytes()}
 
 
 def spotlight() -> None:
@@ -84,7 +88,7 @@ def spotlight() -> None:
 
 
 def _image(body: dict) -> np.ndarray | None:
-    """A drawing's [C, H, W] image in [0, 1], or None when the message does not hold one."""
+    """A drawing's [C, H, W] image in [0, 1] (`_body` read back), or None when the message does not hold one."""
     try:
         shape = tuple(int(v) for v in body["shape"])
         pixels = np.frombuffer(body["pixels"], dtype=np.uint8)
@@ -104,15 +108,17 @@ def drawings() -> list:
     return class_channel().each(DRAWING, since=cleared.t if cleared else 0.0)
 
 
-def class_table(sel: Selection, method: str) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray, list]:
-    """(one row per drawing that fits the teacher's model, their images, their [n, 2] places on the map, the test
-    map (plane, coords)). Each drawing is read by the model once (kept by message id in this tab)."""
+def class_table(sel: Selection, method: str, messages: list) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray,
+                                                                      list]:
+    """(one row per drawing of `messages` (from `drawings()`) that fits the teacher's model, their images, their
+    [n, 2] places on the map, the test map (plane, coords)). Each drawing is read by the model once (kept by message
+    id in this tab)."""
     entry, data = sel.entry, sel.data
     plane, coords, _ = map_of_test_split(sel, method)
     labels, names = (data.y_test.numpy() if data.y_test is not None else None), data.class_names
     seen = st.session_state.setdefault(READ, {})
     rows, images, places = [], [], []
-    for msg in drawings():
+    for msg in messages:
         image = _image(msg.body)
         if image is None or tuple(image.shape) != tuple(sel.model.cfg.input_shape):
             continue
@@ -130,7 +136,7 @@ def class_table(sel: Selection, method: str) -> tuple[pd.DataFrame, list[np.ndar
                      **{f"z{i}": float(v) for i, v in enumerate(report.code)}})
         images.append(image)
         places.append(point)
-    live = {(m.id, entry.path, entry.stamp) for m in drawings()}
+    live = {(m.id, entry.path, entry.stamp) for m in messages}
     for key in [k for k in seen if k not in live]:  # cleared or replaced drawings are forgotten
         del seen[key]
     return pd.DataFrame(rows), images, np.asarray(places, dtype=np.float32).reshape(-1, 2), [plane, coords]
@@ -141,10 +147,8 @@ def teacher_board(sel: Selection) -> None:
     if not (is_teacher() and collecting()):
         return
     st.subheader("The class map")
-    latent = sel.model.cfg.latent_dim
-    options = [name for name, m in MAP_METHODS.items() if m != "raw" or latent == 2]
-    method_name = st.segmented_control("Map", options, default="Raw latent dims" if latent == 2 else "PCA",
-                                       key="class_map_method", required=True)
+    options, default = map_choices(sel.model.cfg.latent_dim)
+    method_name = st.segmented_control("Map", options, default=default, key="class_map_method", required=True)
     _board(sel, MAP_METHODS[method_name], method_name)
     st.divider()
 
@@ -153,10 +157,11 @@ def teacher_board(sel: Selection) -> None:
 def _board(sel: Selection, method: str, method_name: str) -> None:
     data = sel.data
     labels = data.y_test.numpy() if data.y_test is not None else None
-    signature = (tuple(m.id for m in drawings()), sel.entry.path, sel.entry.stamp, method)
+    messages = drawings()
+    signature = (tuple(m.id for m in messages), sel.entry.path, sel.entry.stamp, method)
     kept = st.session_state.get(BOARD)
     if kept is None or kept[0] != signature:  # a new drawing: read it, and build the map once for every tick after
-        table, images, places, (_, coords) = class_table(sel, method)
+        table, images, places, (_, coords) = class_table(sel, method, messages)
         figure = class_drawings_map(coords, labels, data.class_names, AXES.get(method, ("z[0]", "z[1]")), places,
                                     images, table["name"].tolist()) if not table.empty else None
         kept = st.session_state[BOARD] = (signature, table, images, figure)
@@ -186,10 +191,8 @@ def _board(sel: Selection, method: str, method_name: str) -> None:
 
 
 def _show(name: str, image: np.ndarray | None) -> None:
-    if image is None:
-        return
-    pixels = (image * 255).round().astype(np.uint8)
-    class_channel().publish(SPOTLIGHT, {"name": name, "shape": list(pixels.shape), "pixels": pixels.tobytes()})
+    if image is not None:
+        class_channel().publish(SPOTLIGHT, _body(image, name))
 
 
 def _clear() -> None:

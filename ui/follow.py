@@ -19,8 +19,7 @@ import streamlit as st
 
 from ui.cache import class_channel
 from ui.lesson_steps import lesson_controls
-from ui.share import LOCKED, PENDING, adopt, view_params
-from ui.shell import page_file
+from ui.share import LOCKED, PENDING, open_view, view_params
 from ui.teacher import enabled, is_teacher
 
 MODE, VIEW, QUESTION = "mode", "view", "question"
@@ -80,10 +79,8 @@ def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) ->
     view = class_channel().latest(VIEW) if following() else None
     if view is None or (ss.get(DRAWN) or (None,))[0] == view.id:
         return
-    adopt(view.body.get("params", {}), datasets, models, source="The teacher's view")
-    target = page_file(str(view.body.get("page", "")))
-    if target is not None and view.body.get("page") != page:
-        st.switch_page(target)
+    open_view(str(view.body.get("page", "")), view.body.get("params", {}), page, datasets, models,
+              source="The teacher's view")
 
 
 def drawn() -> None:

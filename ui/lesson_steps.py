@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from ui.cache import lessons
-from ui.share import adopt
-from ui.shell import page_file
+from ui.share import open_view
 from ui.teacher import is_teacher
 
 # Plain session keys, not the widget's: a step that opens another page ends the run before the Teacher box is drawn,
@@ -32,10 +31,7 @@ def go_to_step(page: str, datasets: Sequence[str], models: Sequence[str]) -> Non
         return
     step = lesson.steps[goto]
     st.session_state[STEP] = goto
-    adopt(step.params, datasets, models, source="The lesson")
-    target = page_file(step.page)
-    if target is not None and step.page != page:
-        st.switch_page(target)
+    open_view(step.page, step.params, page, datasets, models, source="The lesson")
 
 
 def _goto(i: int) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import streamlit as st
 
+from ui.shell import switch_to
+
 PENDING = "_link_pending"  # the link's widget values not yet claimed by a widget
 MAX_PARAMS, MAX_VALUE, MAX_LINK = 40, 200, 4000  # what a link may carry (a page's settings are a few hundred bytes)
 NOTES = "_link_notes"  # what the link asked for that is not here, shown once
@@ -58,6 +60,13 @@ def adopt(params: dict[str, str], datasets: Sequence[str], models: Sequence[str]
             notes.append(f"{source} names the {key} **{value}**, which {missing}; showing {instead} instead.")
     st.session_state[PENDING] = params
     st.session_state[NOTES] = notes
+
+
+def open_view(page: str, params: dict[str, str], current: str, datasets: Sequence[str], models: Sequence[str],
+              source: str) -> None:
+    """`adopt` a view and open its page (a lesson step, the teacher's view when the class follows)."""
+    adopt(params, datasets, models, source=source)
+    switch_to(page, current)
 
 
 def show_notes() -> None:

@@ -73,3 +73,11 @@ def page_file(url_path: str) -> Path | None:
         return ROOT / HOME
     files = [ROOT / path for pages in PAGES.values() for path, _, _ in pages]
     return next((f for f in files if f.stem == url_path), None)
+
+
+def switch_to(url_path: str | None, current: str) -> None:
+    """Open the page at `url_path` when it is a page of this app and not the one running (`current`). Call it before
+    the page runs: a switch asked for inside a page is lost when the run then rewrites the URL."""
+    target = page_file(url_path) if url_path is not None else None
+    if target is not None and url_path != current:
+        st.switch_page(target)

@@ -16,7 +16,7 @@ from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
 from ui.share import LOCKED, take_link
-from ui.shell import page_file
+from ui.shell import switch_to
 from ui.teacher import sidebar_box
 from ui.uploads import my_uploads
 
@@ -57,9 +57,7 @@ def render_sidebar(page: str) -> None:
     yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
     take_link(names, list(entries))
-    target = st.session_state.pop(OPEN_PAGE, None)
-    if target is not None and target != page and page_file(target) is not None:
-        st.switch_page(page_file(target))
+    switch_to(st.session_state.pop(OPEN_PAGE, None), page)
     go_to_step(page, names, list(entries))
     follow_teacher(page, names, list(entries))
     if st.session_state.get("dataset") not in names:
