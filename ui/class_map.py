@@ -27,7 +27,7 @@ from ui.follow import class_mode, is_student
 from ui.images import png, show
 from ui.plots import class_drawings_map
 from ui.state import Selection, browser_id, map_of_test_split
-from ui.teacher import is_teacher
+from ui.teacher import enabled, is_teacher
 
 DRAWING, CLEAR, SPOTLIGHT = "drawing:", "drawing-clear", "drawing-spotlight"
 NAME = re.compile(r"[^\w '\-]")  # what a first name may hold: letters, digits, spaces, ' and -
@@ -75,9 +75,11 @@ def _body(image: np.ndarray, name: str) -> dict:
 
 
 def spotlight() -> None:
-    """On every student's Draw page: the drawing the teacher is showing the class."""
+    """On every Draw page of the class: the drawing the teacher is showing."""
+    if not (enabled() and collecting()):  # the teacher's projector tab shows it too
+        return
     msg = class_channel().latest(SPOTLIGHT)
-    if msg is None or not msg.body.get("pixels") or not collecting():
+    if msg is None or not msg.body.get("pixels"):
         return
     image = _image(msg.body)
     if image is None:

@@ -71,6 +71,9 @@ def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) ->
     (and open the teacher's page), and lock the widgets while the class is paused."""
     ss = st.session_state
     ss[PAGE] = page
+    ss[LOCKED] = False
+    if not enabled():  # no teacher mode: no channel is opened, nothing is looked at
+        return
     lead(early=True)
     ss[LOCKED] = paused()
     signature = _signature()

@@ -26,8 +26,10 @@ def _current():
 def go_to_step(page: str, datasets: Sequence[str], models: Sequence[str]) -> None:
     """Before the sidebar is drawn in the teacher's tab: open the step asked for by Previous / Next."""
     goto = st.session_state.pop(GOTO, None)
+    if goto is None or not is_teacher():  # only then are the lesson files read
+        return
     lesson, _ = _current()
-    if goto is None or lesson is None or not is_teacher():
+    if lesson is None:
         return
     step = lesson.steps[goto]
     st.session_state[STEP] = goto
@@ -89,8 +91,10 @@ def question_controls(question, params: dict[str, str]) -> None:
 
 def say_line() -> None:
     """Above the teacher's page: the step's line, to read out."""
+    if not is_teacher():
+        return
     lesson, i = _current()
-    if lesson is None or not is_teacher():
+    if lesson is None:
         return
     st.info(f"**{lesson.title}, step {i + 1} of {len(lesson.steps)}.** {lesson.steps[i].say}",
             icon=":material/record_voice_over:")
