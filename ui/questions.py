@@ -68,9 +68,10 @@ def question_image(q: dict, data) -> np.ndarray | None:
     return x[0].numpy()
 
 
-def model_answer(q: dict) -> tuple[np.ndarray, str] | None:
-    """(the model's answer on the map, what it is), or None when the question cannot be answered here."""
-    board = _board(q)
+def model_answer(q: dict, board: tuple | None = None) -> tuple[np.ndarray, str] | None:
+    """(the model's answer on the map, what it is), or None when the question cannot be answered here. `board`: the
+    question's `_board`, when the caller has it already."""
+    board = board or _board(q)
     if board is None:
         return None
     entry, data, _, coords, plane = board
@@ -154,7 +155,7 @@ def student_panel() -> None:
     _, data, method, coords, _ = board
     mine = st.session_state.get("_q_mine")
     mine = np.array(mine[1:]) if mine and mine[0] == q["id"] else None
-    truth = model_answer(q) if q.get("revealed") else None
+    truth = model_answer(q, board) if q.get("revealed") else None
     with st.container(border=True):
         st.markdown(f":material/quiz: **The teacher asks:** {q['ask']}")
         image = question_image(q, data)
@@ -217,7 +218,7 @@ def _teacher_heat() -> None:
         return
     _, data, method, coords, _ = board
     got = answers(q)
-    truth = model_answer(q) if q.get("revealed") else None
+    truth = model_answer(q, board) if q.get("revealed") else None
     with st.container(border=True):
         st.markdown(f":material/quiz: **You asked:** {q['ask']} · **{len(got)}** answer{'s' if len(got) != 1 else ''}"
                     + (" · revealed" if truth else ""))
