@@ -21,7 +21,8 @@ How: no browser. Each tab speaks Streamlit's own websocket protocol, as the fron
   fragment runs, as in the browser; an `auto_rerun` message (`st.fragment(run_every=...)`) starts a timer that
   reruns that fragment every `interval` seconds with `is_auto_rerun`, cleared by `stop_auto_rerun` or a full run;
 - after each run it fetches the run's new `/media/...` images over HTTP with the same cookies, once per URL and tab
-  (a browser does not refetch an <img> whose src did not change).
+  (a browser does not refetch an <img> whose src did not change); a `data:` image came inside the message and is
+  counted in the latency.
 
 Latency is the time from sending the widget change to receiving the `script_finished` ForwardMsg of the run it
 caused (status FINISHED_SUCCESSFULLY, or FINISHED_FRAGMENT_RUN_SUCCESSFULLY naming the fragment). That is the
@@ -457,7 +458,7 @@ class Tab:
             self.stats.error("exception", f"{self.page}: {sub.type}: {sub.message}")
             return
         if kind == "imgs":
-            self.media_this_run.extend(i.url for i in sub.imgs if i.url)
+            self.media_this_run.extend(i.url for i in sub.imgs if i.url and not i.url.startswith("data:"))
         wid = getattr(sub, "id", "")  # widgets and charts have one; text and images do not
         if wid:
             self.seen_this_run.add(wid)

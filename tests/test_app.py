@@ -3,6 +3,7 @@ choices give a clear message."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from pathlib import Path
@@ -48,6 +49,10 @@ def test_reconstructions_show_the_set_metrics_and_respond_to_widgets(manifest):
     assert metrics["Test MSE"] == f"{manifest['conv-ae-16']['mse']:.4f}"
     assert metrics["Test PSNR"] == f"{manifest['conv-ae-16']['psnr']:.2f} dB"
     assert len(at.image[0].proto.imgs) == 16
+    first = at.image[0].proto.imgs[0].url  # the pair travels in the message, as a PNG: original above, then its rebuild
+    assert first.startswith("data:image/png;base64,")
+    pair = Image.open(io.BytesIO(base64.b64decode(first.split(",", 1)[1])))
+    assert pair.format == "PNG" and pair.height > 2 * pair.width
     at.slider(key="rec_n").set_value(8).run()
     images = at.image[0].proto.imgs
     assert len(images) == 8

@@ -156,3 +156,17 @@ def test_one_move_of_the_teacher_is_one_whole_view_and_an_unfinished_run_is_draw
     student.session_state["rec_n"] = 8
     student.run()
     assert student.slider(key="rec_n").value == 32
+
+
+def test_a_following_tab_that_reports_an_old_value_is_set_back_to_the_teachers(classroom):
+    """Under load a student's browser may send a rerun carrying the value it showed before the teacher's move (a
+    look-out's request sent before the move arrived); Streamlit takes it as the widget's own. Every full run while
+    following takes the teacher's view again, so the next one puts the teacher's value back on that screen."""
+    teacher, student = teacher_tab("pages/reconstructions.py"), app()
+    teacher.toggle(key="teacher_follow").set_value(True).run()
+    teacher.slider(key="rec_n").set_value(32).run()
+    student.run()
+    assert student.slider(key="rec_n").value == 32
+    student.slider(key="rec_n").set_value(8).run()  # the stale report, as a widget value from the browser
+    assert student.slider(key="rec_n").value == 32
+    assert any("Following the teacher" in e.value for e in student.sidebar.success)

@@ -12,7 +12,6 @@ as it would adopt a link. Without a teacher passcode nothing of this runs.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import streamlit as st
@@ -33,7 +32,7 @@ OUT = "_follow_out"  # the student chose to explore on their own
 # the look-out then still sees DRAWN differ and asks again, at most MAX_TRIES times for the same thing (a page that
 # stops early, st.stop(), never reaches its end).
 DRAWING, DRAWN, TRIES, MAX_TRIES = "_follow_drawing", "_follow_drawn", "_follow_tries", 3
-RUN, LOOKED = "_follow_run", "_follow_looked"  # a token per full run; the look-out's first call in that run
+INLINE = "_follow_inline"  # set while a full run calls the look-out (a timed fragment run does not)
 LED = "_follow_led"  # the teacher's tab: the last view it published
 
 
@@ -67,8 +66,8 @@ def _signature() -> tuple:
 
 
 def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) -> None:
-    """At the start of every run, before the sidebar is drawn: adopt the teacher's view when it is new to this tab
-    (and open the teacher's page), and lock the widgets while the class is paused."""
+    """At the start of every run, before the sidebar is drawn: take the teacher's view (and open the teacher's page)
+    while following, and lock the widgets while the class is paused."""
     ss = st.session_state
     ss[PAGE] = page
     ss[LOCKED] = False
@@ -78,10 +77,13 @@ def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) ->
     ss[LOCKED] = paused()
     signature = _signature()
     ss[TRIES] = ss.get(TRIES, 0) + 1 if ss.get(DRAWING) == signature else 1
-    ss[DRAWING], ss[RUN] = signature, uuid.uuid4().hex
+    ss[DRAWING] = signature
     view = class_channel().latest(VIEW) if following() else None
-    if view is None or (ss.get(DRAWN) or (None,))[0] == view.id:
+    if view is None:
         return
+    # Every full run takes the view again, not only the first after a move: a look-out's request sent before the
+    # browser showed the move carries the old values, which Streamlit takes as the widgets' own; and a full run
+    # that Streamlit starts before the last one's messages left draws adopted widgets without their value.
     open_view(str(view.body.get("page", "")), view.body.get("params", {}), page, datasets, models,
               source="The teacher's view")
 
@@ -94,22 +96,17 @@ def drawn() -> None:
 
 def watch() -> None:
     """In the sidebar of a student's tab: which mode they are in, the button to switch, and the look-out that reruns
-    the app when the teacher moved."""
+    the app when the teacher moved. The box and its button change only with a full run (a change of mode is one), so
+    the full run draws them and the look-out, run every FOLLOW_S seconds by every student, draws nothing."""
     if not is_student():
         return
-    (_watch_closely if class_mode()["follow"] or paused() else _watch_idly)()
-
-
-def _status() -> None:
-    ss = st.session_state
-    inline = ss.get(LOOKED) != ss.get(RUN)  # drawn by the full run itself, which has just looked
-    ss[LOOKED] = ss.get(RUN)
-    signature = _signature()
-    stuck = signature == ss.get(DRAWING) and ss.get(TRIES, 0) >= MAX_TRIES
-    if not inline and signature != ss.get(DRAWN) and not stuck:
-        st.rerun(scope="app")
-    mode = class_mode()  # a pause is said above the page (lock_page)
-    if not mode["follow"]:
+    mode = class_mode()
+    st.session_state[INLINE] = True
+    try:
+        (_look_closely if mode["follow"] or mode["paused"] else _look_idly)()
+    finally:
+        st.session_state[INLINE] = False
+    if not mode["follow"]:  # a pause is said above the page (lock_page)
         return
     if st.session_state.get(OUT, False):
         st.info("**Exploring on your own.** The class is following the teacher.", icon=":material/explore:")
@@ -121,12 +118,20 @@ def _status() -> None:
                   disabled=mode["paused"])
 
 
+def _look() -> None:
+    ss = st.session_state
+    signature = _signature()
+    stuck = signature == ss.get(DRAWING) and ss.get(TRIES, 0) >= MAX_TRIES
+    if not ss.get(INLINE) and signature != ss.get(DRAWN) and not stuck:  # a full run has just looked itself
+        st.rerun(scope="app")
+
+
 def _step(out: bool) -> None:
     st.session_state[OUT] = out  # coming back, DRAWN says no view of the teacher's: the current one is adopted
 
 
-_watch_closely = st.fragment(run_every=FOLLOW_S)(_status)
-_watch_idly = st.fragment(run_every=IDLE_S)(_status)
+_look_closely = st.fragment(run_every=FOLLOW_S)(_look)
+_look_idly = st.fragment(run_every=IDLE_S)(_look)
 
 
 def lock_page() -> None:

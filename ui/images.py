@@ -1,12 +1,15 @@
 """Image display helpers: originals beside reconstructions, single large images, tiled grids.
 
 Every picture goes to the browser as PNG bytes made once per content and shared by every session of the process
-(`png`, `tile_png`), and st.image is told they are PNG (`show`): given numpy arrays, or PNG bytes with format
-"auto", Streamlit re-encodes each picture as JPEG on every rerun, for every student (seen with py-spy under load).
+(`png`, `tile_png`), and travels inside the run's message as a data URI (`show`): given numpy arrays, or PNG bytes
+with format "auto", Streamlit re-encodes each picture as JPEG on every rerun, for every student; given PNG bytes it
+still opens each one with PIL, hashes it into its media store and serves it on a second HTTP request (seen with
+py-spy under load: a sixth of a followed class's CPU on Reconstructions).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from collections import OrderedDict
@@ -66,10 +69,17 @@ def tile_png(images: np.ndarray, nrow: int, pad: int = 1, scale: int = 1, width:
                  lambda a: fit_width(tile(a, nrow=nrow, pad=pad, scale=scale), width))
 
 
+def data_uri(picture: bytes) -> str:
+    """PNG bytes as a data: URL, which st.image passes to the browser as it is."""
+    return "data:image/png;base64," + base64.b64encode(picture).decode("ascii")
+
+
 def show(pictures: bytes | list[bytes], caption: str | list[str] | None = None, width: int | str = "content",
          target=st) -> None:
-    """st.image for PNG bytes, passed through untouched (no JPEG re-encoding per rerun)."""
-    target.image(pictures, caption=caption, width=width, output_format="PNG")
+    """st.image for PNG bytes, passed through untouched: the browser scales a picture to its slot (`fit_width` makes
+    the wide ones small once, where it matters)."""
+    uris = data_uri(pictures) if isinstance(pictures, bytes) else [data_uri(p) for p in pictures]
+    target.image(uris, caption=caption, width=width)
 
 
 def scale_for(shape: Sequence[int], target: int = 84) -> int:
