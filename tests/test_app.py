@@ -53,6 +53,8 @@ def test_reconstructions_show_the_set_metrics_and_respond_to_widgets(manifest):
     assert first.startswith("data:image/png;base64,")
     pair = Image.open(io.BytesIO(base64.b64decode(first.split(",", 1)[1])))
     assert pair.format == "PNG" and pair.height > 2 * pair.width
+    first_alt = at.image[0].proto.imgs[0].alt  # what a screen reader says of it
+    assert first_alt.startswith(at.image[0].proto.imgs[0].caption) and "rebuild below" in first_alt
     at.slider(key="rec_n").set_value(8).run()
     images = at.image[0].proto.imgs
     assert len(images) == 8

@@ -75,11 +75,12 @@ def data_uri(picture: bytes) -> str:
 
 
 def show(pictures: bytes | list[bytes], caption: str | list[str] | None = None, width: int | str = "content",
-         target=st) -> None:
+         target=st, alt: str | list[str] | None = None) -> None:
     """st.image for PNG bytes, passed through untouched: the browser scales a picture to its slot (`fit_width` makes
-    the wide ones small once, where it matters)."""
+    the wide ones small once, where it matters). Every picture gets a text alternative for screen readers: `alt`,
+    else its caption (Streamlit never uses a caption as one)."""
     uris = data_uri(pictures) if isinstance(pictures, bytes) else [data_uri(p) for p in pictures]
-    target.image(uris, caption=caption, width=width)
+    target.image(uris, caption=caption, width=width, alt=caption if alt is None else alt)
 
 
 def scale_for(shape: Sequence[int], target: int = 84) -> int:
@@ -100,7 +101,7 @@ def pairs(originals: np.ndarray, recons: np.ndarray, captions: list[str], width:
         return np.concatenate([top, gap, bottom], axis=0)
 
     pictures = [_memo(f"p{s}", np.stack([a, b]), stack) for a, b in zip(originals, recons)]
-    show(pictures, captions, width)
+    show(pictures, captions, width, alt=[f"{c}: the original above, the model's rebuild below" for c in captions])
 
 
 def big(image: np.ndarray, caption: str, width: int = 168) -> None:
