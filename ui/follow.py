@@ -120,14 +120,16 @@ def watch() -> None:
 
 def _look() -> None:
     ss = st.session_state
+    if ss.get(INLINE):  # called by a full run, which has just looked itself
+        return
     signature = _signature()
     stuck = signature == ss.get(DRAWING) and ss.get(TRIES, 0) >= MAX_TRIES
-    if not ss.get(INLINE) and signature != ss.get(DRAWN) and not stuck:  # a full run has just looked itself
+    if signature != ss.get(DRAWN) and not stuck:
         st.rerun(scope="app")
 
 
 def _step(out: bool) -> None:
-    st.session_state[OUT] = out  # coming back, DRAWN says no view of the teacher's: the current one is adopted
+    st.session_state[OUT] = out  # coming back, the button's run takes the teacher's view as it is now
 
 
 _look_closely = st.fragment(run_every=FOLLOW_S)(_look)
