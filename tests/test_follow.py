@@ -52,6 +52,22 @@ def test_without_a_cluster_the_teachers_own_process_still_hears():
     assert alone.latest("mode") == sent and not alone.shared
 
 
+def test_a_wait_on_the_channel_wakes_when_a_message_comes_and_not_before():
+    import threading
+
+    channel = ClassChannel(lambda: None)
+    version = channel.version
+    t0 = time.monotonic()
+    assert channel.wait(version, 0.2) is False  # nothing said: the whole timeout
+    assert time.monotonic() - t0 >= 0.19
+    threading.Timer(0.1, channel.publish, args=("view", {"page": "generate"})).start()
+    t0 = time.monotonic()
+    assert channel.wait(version, 5.0) is True  # woken by the message, not by the timeout
+    assert time.monotonic() - t0 < 2.0
+    assert channel.version != version and channel.latest("view").body == {"page": "generate"}
+    assert channel.wait(version, 5.0) is True  # a version already passed: no wait at all
+
+
 @pytest.fixture
 def classroom(monkeypatch):
     """A teacher passcode on this server, and the class released afterwards (the channel lives as long as the

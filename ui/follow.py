@@ -6,12 +6,15 @@ How it travels: the teacher's view is the share link of their tab (ui/share.py w
 on the class's channel (ae/run/broadcast.py, through the Dask scheduler, so it reaches every app process of a
 classroom). A student's tab cannot be pushed a rerun by another session through Streamlit's public API, so it looks:
 a small fragment in the sidebar reruns every FOLLOW_S seconds (IDLE_S while the class is not following), reads this
-process's copy of the latest message (no network) and, when the teacher moved, reruns the app, which adopts the view
-as it would adopt a link. Without a teacher passcode nothing of this runs.
+process's copy of the latest message (no network), waits a little for the next one while following and, when the
+teacher moved, reruns the app, which adopts the view as it would adopt a link. Without a teacher passcode nothing of
+this runs.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 
 import streamlit as st
@@ -23,6 +26,8 @@ from ui.teacher import enabled, is_teacher
 
 MODE, VIEW, QUESTION = "mode", "view", "question"
 FOLLOW_S = 0.5  # how often a following (or paused) student's tab looks for the teacher's moves
+WAIT_S, SLICE_S = 0.3, 0.05  # and how long each look waits for one (_look), in slices
+HOLD_S = 0.3  # how long a following student's full run stays open after its end (drawn)
 IDLE_S = 2.0  # and a tab while the class is free (only to notice "follow" or "pause" being switched on)
 PAGE = "_page"  # this tab's page (its url_path), set at the start of each run
 OUT = "_follow_out"  # the student chose to explore on their own
@@ -32,7 +37,9 @@ OUT = "_follow_out"  # the student chose to explore on their own
 # the look-out then still sees DRAWN differ and asks again, at most MAX_TRIES times for the same thing (a page that
 # stops early, st.stop(), never reaches its end).
 DRAWING, DRAWN, TRIES, MAX_TRIES = "_follow_drawing", "_follow_drawn", "_follow_tries", 3
-INLINE = "_follow_inline"  # set while a full run calls the look-out (a timed fragment run does not)
+# Set while a full run calls the look-out (a timed fragment run does not); a plain thread-local, not the session state,
+# whose every access may end the run (a yield point) and would leave the flag set for good.
+_inline = threading.local()
 LED = "_follow_led"  # the teacher's tab: the last view it published
 
 
@@ -89,9 +96,20 @@ def follow_teacher(page: str, datasets: Sequence[str], models: Sequence[str]) ->
 
 
 def drawn() -> None:
-    """After a page ran to its end (app.py): what it drew is on the student's screen."""
+    """After a page ran to its end (app.py): what it drew is on the student's screen.
+
+    A following student's run then stays open a little (HOLD_S, in yield slices): under load Streamlit's event loop
+    sends a run's messages well after the run ended, and a look-out request that the loop reads in that gap starts a
+    new script runner whose arrival makes the loop drop the ended run's remaining messages, its look-out timer among
+    them (seen in the follow bench: the student's page stops moving). While this run is open, such a request is queued
+    behind it instead."""
     st.session_state[DRAWN] = st.session_state.get(DRAWING)
     st.session_state[TRIES] = 0
+    if following():
+        end = time.monotonic() + HOLD_S
+        while time.monotonic() < end:
+            time.sleep(SLICE_S)
+            _ = OUT in st.session_state  # a yield point: the student's click ends the hold at once
 
 
 def watch() -> None:
@@ -101,11 +119,11 @@ def watch() -> None:
     if not is_student():
         return
     mode = class_mode()
-    st.session_state[INLINE] = True
+    _inline.on = True
     try:
         (_look_closely if mode["follow"] or mode["paused"] else _look_idly)()
     finally:
-        st.session_state[INLINE] = False
+        _inline.on = False
     if not mode["follow"]:  # a pause is said above the page (lock_page)
         return
     if st.session_state.get(OUT, False):
@@ -119,13 +137,27 @@ def watch() -> None:
 
 
 def _look() -> None:
+    """Look, and while this tab follows (or is paused) keep looking for up to WAIT_S, woken by the channel the moment
+    a message comes: a move is seen at once rather than up to FOLLOW_S later. The wait is cut in SLICE_S pieces, each
+    ended by reading the session state, which is where Streamlit stops a run for the student's own click (a full
+    rerun); a click inside one of the page's fragments waits for the look-out's end. The look-out ends well before
+    the next tick so that the browser sees the run end (its "Running..." shows after 0.5 s of one run)."""
     ss = st.session_state
-    if ss.get(INLINE):  # called by a full run, which has just looked itself
+    if getattr(_inline, "on", False):  # called by a full run, which has just looked itself
         return
-    signature = _signature()
-    stuck = signature == ss.get(DRAWING) and ss.get(TRIES, 0) >= MAX_TRIES
-    if signature != ss.get(DRAWN) and not stuck:
-        st.rerun(scope="app")
+    channel = class_channel()
+    deadline = time.monotonic() + (WAIT_S if following() or paused() else 0.0)
+    while True:
+        version = channel.version
+        signature = _signature()
+        stuck = signature == ss.get(DRAWING) and ss.get(TRIES, 0) >= MAX_TRIES
+        if signature != ss.get(DRAWN) and not stuck:
+            st.rerun(scope="app")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        channel.wait(version, min(SLICE_S, left))
+        _ = OUT in ss  # a yield point: the student's own rerun or stop ends the look-out here
 
 
 def _step(out: bool) -> None:

@@ -46,6 +46,8 @@ class ClassChannel:
         """`client()` waits for and returns this process's Dask client, or None when there is none."""
         self._latest: dict[str, Message] = {}
         self._lock = threading.Lock()
+        self._news = threading.Condition(self._lock)  # notified on every message kept: `wait` wakes at once
+        self._version = 0  # how many messages this process has kept
         self._client = None
         threading.Thread(target=self._subscribe, args=(client,), name="latent-lab-class", daemon=True).start()
 
@@ -69,6 +71,8 @@ class ClassChannel:
         with self._lock:
             if msg.newer_than(self._latest.get(msg.kind)):
                 self._latest[msg.kind] = msg
+                self._version += 1
+                self._news.notify_all()
             if len(self._latest) > MAX_KINDS:  # a long day of classes: the oldest per-student slots go
                 for old in sorted(self._latest.values(), key=lambda m: m.t)[: len(self._latest) - MAX_KINDS]:
                     del self._latest[old.kind]
@@ -87,6 +91,17 @@ class ClassChannel:
 
     def latest(self, kind: str) -> Message | None:
         return self._latest.get(kind)
+
+    @property
+    def version(self) -> int:
+        """Grows with every message this process keeps: read it, look at what you need, then `wait` on it."""
+        return self._version
+
+    def wait(self, version: int, timeout: float) -> bool:
+        """Until a message newer than `version` is kept or `timeout` seconds pass; whether one was. A tab that only
+        looked every so often would see the teacher's move up to that long after it came."""
+        with self._news:
+            return self._news.wait_for(lambda: self._version != version, timeout)
 
     def each(self, prefix: str, since: float = 0.0) -> list[Message]:
         """The latest message of every kind that starts with `prefix` (one slot per student, say "drawing:<id>"),
