@@ -246,10 +246,10 @@ def class_drawings_map(coords: np.ndarray, labels: np.ndarray | None, class_name
     fig.update_traces(marker=dict(size=5, opacity=0.35))
     span = max(np.ptp(coords[:, 0]), np.ptp(coords[:, 1]), 1e-6)
     size = span / 14
-    for (x, y), image in zip(places, images):
-        fig.add_layout_image(dict(source=png_data_uri(image, "#000000"),
-                                  xref="x", yref="y", x=float(x), y=float(y), sizex=size, sizey=size,
-                                  xanchor="center", yanchor="middle", layer="above"))
+    fig.update_layout(images=[  # at once, as in latent_scatter: 30 add_layout_image calls took ~90 ms
+        dict(source=png_data_uri(image, "#000000"), xref="x", yref="y", x=float(x), y=float(y), sizex=size,
+             sizey=size, xanchor="center", yanchor="middle", layer="above")
+        for (x, y), image in zip(places, images)])
     fig.add_trace(go.Scatter(x=places[:, 0], y=places[:, 1], mode="markers+text", name="the class's drawings",
                              text=names, textposition="top center", textfont=dict(size=13, color="#111111"),
                              marker=dict(size=10, symbol="star", color="#f5c518", line=dict(width=1, color="black")),
