@@ -1,6 +1,7 @@
-"""Command line: `python -m ae train|eval|list`.
+"""Command line: `python -m ae train|import|eval|list`.
 
     python -m ae train --dataset mnist-5k --arch conv --variant vae --latent 16 --epochs 20 --out models/
+    python -m ae import encoder.onnx decoder.onnx --dataset mnist-5k --name my-ae
     python -m ae eval models/conv-vae-16.json
     python -m ae list
     python -m ae pretrain
@@ -89,6 +90,26 @@ def cmd_train(a: argparse.Namespace) -> int:
     print(f"saved {r.path} with its analyses: trained in {r.meta['train_seconds']} s on {r.meta['train_device']}, "
           f"then {r.after_training_s:.1f} s to measure, save and analyse it")
     print(format_metrics(r.metrics))
+    return 0
+
+
+def cmd_import(a: argparse.Namespace) -> int:
+    """The name is checked and reserved before the graphs are read and measured, as for training."""
+    from pathlib import Path
+
+    from ae.run.importer import import_onnx, read_graph
+    from ae.store.checkpoints import check_name, clean_stale, reserved
+
+    name = check_name(a.name)
+    encoder, decoder = read_graph(a.encoder, "the encoder"), read_graph(a.decoder, "the decoder")
+    clean_stale(a.out)
+    with reserved(a.out, name):
+        data = open_data(a.dataset, a.label_column)
+        path, metrics = import_onnx(encoder, decoder, data, a.out, name, variational=a.variational,
+                                    sources=(Path(a.encoder).name, Path(a.decoder).name),
+                                    log=lambda text: print(text, file=sys.stderr, flush=True))
+    print(f"saved {path} with its analyses")
+    print(format_metrics(metrics))
     return 0
 
 
@@ -299,6 +320,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", help="the model's name (default ARCH-VARIANT-LATENT)")
     t.add_argument("--overwrite", action="store_true", help="replace a model of the same name")
     t.set_defaults(fn=cmd_train)
+    im = sub.add_parser("import", help="bring in an encoder and a decoder exported to ONNX (run with onnxruntime; "
+                        "no pickle), measured on a dataset's test split", formatter_class=fmt)
+    im.add_argument("encoder", help="the encoder's .onnx: samples [N, C, H, W], [N, H, W, C] or [N, D] -> codes")
+    im.add_argument("decoder", help="the decoder's .onnx: codes [N, latent] -> samples, images in [0, 1]")
+    im.add_argument("--dataset", default="mnist-5k", help=data_help)
+    im.add_argument("--label-column", help="the CSV column holding the labels (CSV only)")
+    im.add_argument("--name", required=True, help="the model's name")
+    im.add_argument("--variational", action="store_true", help="the encoder gives a mean and a log-variance (two "
+                    "outputs, or one holding both side by side)")
+    im.add_argument("--out", default="models", help="the folder the model is saved in")
+    im.set_defaults(fn=cmd_import)
+
     def model_and_data(p: argparse.ArgumentParser) -> None:
         p.add_argument("model", help="the model's .json (or .safetensors)")
         p.add_argument("data", help=data_help)

@@ -21,6 +21,7 @@ from ui.cache import catalog, job_queue, open_dataset, test_codes
 from ui.class_board import name_box, teacher_board, trainer_name
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
+from ui.onnx_box import onnx_box
 from ui.plots import history_lines, latent_scatter, loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, choose, current_dataset, current_selection
@@ -278,3 +279,5 @@ with tab_io:
             st.success(f"Imported **{text}**; it is in the model picker now.")
         else:
             st.error(f"**{zip_up.name} cannot be imported:** {text}")
+    st.divider()
+    onnx_box(data)

@@ -175,7 +175,7 @@ def raw_bytes(data: Dataset) -> int:
 
 def decoder_bytes(model: Autoencoder, bytes_per_weight: int = 4) -> int:
     """What must be shipped once before any code can be read back: the decoder's weights."""
-    return sum(p.numel() for p in model.decoder.parameters()) * bytes_per_weight
+    return model.n_weights("decoder") * bytes_per_weight
 
 
 def payback_images(decoder: int, code_bytes: float, other_bytes: float) -> float:

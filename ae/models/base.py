@@ -66,6 +66,11 @@ class Autoencoder(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
+    def n_weights(self, part: str = "all") -> int:
+        """Numbers in the model's weights ("all") or its decoder's ("decoder"): what a file of it holds."""
+        module = {"all": self, "decoder": self.decoder}[part]
+        return sum(p.numel() for p in module.parameters())
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """x: [N, *input_shape] -> z: [N, latent_dim]."""
         return self.encoder(x)

@@ -152,7 +152,7 @@ def train_and_save(
                 p.copy_(p.to(dtype).to(p.dtype))
     else:
         fp32_metrics = None
-    from ae.explore.analyses import compute, model_kinds
+    from ae.explore.analyses import compute
 
     recon = compute("recon", model, data)
     metrics = evaluate(model, data.x_test, errors=recon.arrays)
@@ -178,13 +178,21 @@ def train_and_save(
     recorded = recorder.recording()
     if recorded is not None:
         save_recording(path, *recorded)
-    from ae.run.analyse import analyse, save
-
-    save(recon, path, data)
-    for key in model_kinds(data)[1:]:
-        log(f"{name}: {key} analysis")
-        analyse(key, path, data, model)
+    analyse_saved(path, data, model, recon, log)
     after = time.perf_counter() - t_after
     log(f"{name}: after training: {after:.1f} s (evaluation, saving and analyses)")
     return Result(path=path, model=model, history=history, metrics=metrics, meta=meta, stopped=stopped,
                   after_training_s=after)
+
+
+def analyse_saved(path: Path, data: Dataset, model: Autoencoder, recon: Any, log: Callable[[str], None]) -> None:
+    """Store the analyses the pages read for a model just saved at `path` (its reconstruction errors `recon`, already
+    measured, then maps, codes...), so that nobody waits for them on a first visit: after training and after an
+    import."""
+    from ae.explore.analyses import model_kinds
+    from ae.run.analyse import analyse, save
+
+    save(recon, path, data)
+    for key in model_kinds(data)[1:]:
+        log(f"{Path(path).stem}: {key} analysis")
+        analyse(key, path, data, model)

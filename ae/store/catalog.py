@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ae import settings
+from ae.models.imported import ARCH
 from ae.registry import variant_title
 from ae.store.checkpoints import clean_stale, list_models
 from ae.store.zoo import ZOO, ZOO_DIR
@@ -40,7 +41,8 @@ class ModelEntry:
             return f"{self.name} (unreadable)"
         mse = f", test MSE {self.mse:.4f}" if self.mse is not None else ""
         mine = " [yours]" if self.source == "yours" else ""
-        return f"{self.name}{mine} · {variant_title(self.variant)}, latent {self.latent_dim}{mse}"
+        kind = variant_title(self.variant) + (", imported" if self.arch == ARCH else "")
+        return f"{self.name}{mine} · {kind}, latent {self.latent_dim}{mse}"
 
 
 def weights_stamp(path: str) -> int:

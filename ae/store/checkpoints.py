@@ -25,6 +25,7 @@ from ae.config import ModelConfig, from_dict
 from ae.errors import InputError, user_input
 from ae.files import atomic_write, json_default, owner_gone, owner_tag
 from ae.limits import MAX_CONFIG_BYTES
+from ae.models import imported
 from ae.models.base import Autoencoder
 from ae.registry import build_model
 
@@ -166,14 +167,15 @@ def save_model(
         raise FileExistsError(f"a model named {name!r} already exists; choose another name")
     # Save the plain module's weights (an uncompiled, CPU copy), contiguous as safetensors requires.
     base = getattr(model, "_orig_mod", model)
-    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in base.state_dict().items()}
+    tensors = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+               for k, v in base.state_dict().items()}  # an imported model's graphs are bytes: never cast
     doc = {
         **(meta or {}),
         "format_version": FORMAT_VERSION,
         "name": name,
         "model": base.cfg.to_dict(),
         "weights_dtype": str(dtype).removeprefix("torch."),
-        "parameters": sum(p.numel() for p in base.parameters()),
+        "parameters": base.n_weights(),
     }
     text = json.dumps(doc, indent=2, default=json_default)
     atomic_write(weights, lambda tmp: save_file(tensors, tmp, metadata={"format_version": str(FORMAT_VERSION)}))
@@ -301,7 +303,13 @@ def model_from_bytes(weights: bytes, meta: dict[str, Any], what: str = "the mode
 
 def _assemble(cfg: ModelConfig, tensors: dict[str, torch.Tensor], config_name: str,
               weights_name: str) -> Autoencoder:
-    """Build the model `cfg` describes and load `tensors` into it, strictly: names, shapes, finite floats."""
+    """Build the model `cfg` describes and load `tensors` into it, strictly: names, shapes, finite floats. An
+    imported model (arch "onnx") is built from its tensors, the graphs' bytes, and checked by reading them."""
+    if cfg.arch == imported.ARCH:
+        try:
+            return imported.from_tensors(cfg, tensors, weights_name)
+        except InputError as e:
+            raise CheckpointError(f"{config_name}: {e}") from e
     try:
         with user_input(config_name):
             model = build_model(cfg, seed=None)
