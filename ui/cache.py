@@ -181,6 +181,19 @@ def test_errors(path: str, dataset_name: str) -> np.ndarray:
     return _analysis("recon", path, dataset_name).arrays["mse"]
 
 
+@st.cache_data(max_entries=64, show_spinner="Bootstrapping the difference…")
+def paired_comparison(a: str, a_stamp: int, b: str, b_stamp: int, dataset_name: str) -> pd.DataFrame:
+    """Model A against model B on every test image, per metric and class, with bootstrap intervals (a second at most
+    on 10,000 images; once per pair). The stamps key the cache on the weights."""
+    from ae.explore.analysis import ReconReport
+    from ae.explore.paired import paired_table
+
+    data = open_dataset(dataset_name)
+    ra, rb = (ReconReport.of(_analysis("recon", p, dataset_name).arrays) for p in (a, b))
+    labels = data.y_test.numpy() if data.y_test is not None else None
+    return paired_table(ra, rb, labels, data.class_names)
+
+
 @st.cache_data(max_entries=48, show_spinner=False)
 def fit_plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
     """(Plane, [N, 2] coordinates of the test codes on it) for a decodable map: PCA or two raw latent dims (a PCA of
