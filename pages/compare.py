@@ -10,14 +10,26 @@ from ae.registry import variant_title
 from ae.store.checkpoints import CheckpointError
 from ui import share
 from ui.analysis import need
-from ui.cache import catalog, load_model, paired_comparison, reconstruct_images, test_errors
+from ui.brushing import brushed_points
+from ui.cache import (
+    AXES,
+    MAP_METHODS,
+    catalog,
+    load_model,
+    map_choices,
+    paired_comparison,
+    reconstruct_images,
+    test_errors,
+    twin_maps,
+)
 from ui.images import show, tile_png
-from ui.plots import metric_bars
+from ui.plots import metric_bars, twin_map
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
 ensure_shell()
 
+TWIN_COLOURS = ("class", "shared neighbours", "map faithfulness")
 PAIRED_NAMES = {"mse": "MSE", "psnr": "PSNR (dB)", "ssim": "SSIM"}
 METRICS = {"test MSE": "lower is better", "PSNR dB": "higher is better", "SSIM": "higher is better",
            "parameters": "", "train seconds": ""}
@@ -134,3 +146,37 @@ if len(keys) >= 2 and data.kind == "image":
         show(strips, [f"{title}: the test images", f"{ea.name}'s rebuilds", f"{eb.name}'s rebuilds"], "content",
              alt=[f"{title}: {len(idx)} test images (MSE of A/B: {gaps})", f"{ea.name}'s rebuilds of them",
                   f"{eb.name}'s rebuilds of them"])
+
+    st.subheader("Two latent spaces side by side")
+    need(data, ("maps", ea.path), ("maps", eb.path))
+    options = [m for m in map_choices(min(ea.latent_dim, eb.latent_dim))[0] if MAP_METHODS[m] != "raw"]
+    c1, c2 = st.columns(2)
+    method_name = share.segmented_control("Map", options, "PCA", key="cmp_twin_map", on=c1)
+    colour = share.segmented_control("Colour", list(TWIN_COLOURS), "class", key="cmp_twin_colour", on=c2,
+                                     help="shared neighbours: of each image's 10 nearest test images in A's codes, "
+                                          "how many are among its 10 nearest in B's")
+    method = MAP_METHODS[method_name]
+    map_a, map_b, agree = twin_maps(ea.path, ea.stamp, eb.path, eb.stamp, data.name, method)
+    brushed = brushed_points(("cmp_twin_a", "cmp_twin_b"))
+    labels = data.y_test.numpy() if data.y_test is not None else None
+    values = {"class": (None, None), "shared neighbours": (agree.between, agree.between),
+              "map faithfulness": (agree.map_a, agree.map_b)}[colour]
+    m1, m2 = st.columns(2)
+    for col, key, title, coords, v in ((m1, "cmp_twin_a", f"A: {ea.name}", map_a, values[0]),
+                                       (m2, "cmp_twin_b", f"B: {eb.name} (aligned onto A)", map_b, values[1])):
+        fig = twin_map(coords, labels, data.class_names, AXES[method], title, v, brushed)
+        col.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
+    st.caption(f"{method_name} maps of the same {len(map_a):,} test images; B's map is turned, mirrored and scaled "
+               "onto A's (orthogonal Procrustes), so an image sits in comparable places. Select points with the "
+               "lasso or box in either map: the same images are ringed in both.")
+    st.markdown(f"**Shared neighbours** (k = {agree.k}): on average **{agree.between.mean():.0%}** of an image's "
+                f"nearest test images in A's codes are among its nearest in B's. **Map faithfulness** "
+                f"(trustworthiness of each 2-D map to its codes): A {agree.trust_a:.3f}, B {agree.trust_b:.3f}.")
+    if brushed is not None and len(brushed):
+        st.caption(f"{len(brushed)} selected: shared neighbours {agree.between[brushed].mean():.0%} on average.")
+    disputed = agree.most_disputed(8)
+    show(tile_png(data.test_x(disputed).numpy(), len(disputed), 1, 3),
+         f"The {len(disputed)} test images the two models disagree on most: "
+         + ", ".join(f"#{i} ({agree.between[i]:.0%})" for i in disputed),
+         alt=f"{len(disputed)} test images whose neighbours in {ea.name} and {eb.name} differ most; shared "
+             f"neighbours {agree.between[disputed].min():.0%} to {agree.between[disputed].max():.0%}")

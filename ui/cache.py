@@ -194,6 +194,17 @@ def paired_comparison(a: str, a_stamp: int, b: str, b_stamp: int, dataset_name: 
     return paired_table(ra, rb, labels, data.class_names)
 
 
+@st.cache_data(max_entries=32, show_spinner="Aligning the maps and comparing neighbourhoods…")
+def twin_maps(a: str, a_stamp: int, b: str, b_stamp: int, dataset_name: str, method: str):
+    """(A's map, B's map aligned onto A's, their Agreement) of the same test images (ae.explore.agreement): kNN over
+    the codes, a second or two on 10,000 images, once per pair and map."""
+    from ae.explore.agreement import agreement, align
+
+    map_a, map_b = (map_coords(p, s, dataset_name, method) for p, s in ((a, a_stamp), (b, b_stamp)))
+    return map_a, align(map_a, map_b), agreement(test_codes(a, dataset_name), test_codes(b, dataset_name),
+                                                 map_a, map_b)
+
+
 @st.cache_data(max_entries=48, show_spinner=False)
 def fit_plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
     """(Plane, [N, 2] coordinates of the test codes on it) for a decodable map: PCA or two raw latent dims (a PCA of
