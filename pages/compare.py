@@ -9,12 +9,14 @@ from ae.explore.paired import differ_most
 from ae.registry import variant_title
 from ae.store.checkpoints import CheckpointError
 from ui import share
-from ui.analysis import need
+from ui.analysis import need, need_some
 from ui.brushing import brushed_points
 from ui.cache import (
     AXES,
     MAP_METHODS,
     catalog,
+    decision_numbers,
+    inference_ms,
     load_model,
     map_choices,
     paired_comparison,
@@ -24,6 +26,7 @@ from ui.cache import (
 )
 from ui.images import show, tile_png
 from ui.plots import metric_bars, twin_map
+from ui.reports import compare_report
 from ui.shell import ensure_shell
 from ui.state import current_dataset
 
@@ -31,7 +34,10 @@ ensure_shell()
 
 TWIN_COLOURS = ("class", "shared neighbours", "map faithfulness")
 PAIRED_NAMES = {"mse": "MSE", "psnr": "PSNR (dB)", "ssim": "SSIM"}
+DECISION = ("kNN-5 accuracy", "linear probe accuracy", "bytes per image (8 bits)", "PSNR at 8 bits")
 METRICS = {"test MSE": "lower is better", "PSNR dB": "higher is better", "SSIM": "higher is better",
+           "kNN-5 accuracy": "higher is better", "linear probe accuracy": "higher is better",
+           "bytes per image (8 bits)": "lower is better", "inference ms / 1,000": "lower is better",
            "parameters": "", "train seconds": ""}
 
 st.title("Compare")
@@ -67,6 +73,8 @@ for k in picked:
     except CheckpointError as err:
         st.error(f"{e.name} cannot be loaded: {err}")
 reports = need(data, *[("recon", compatible[k].path) for k in loaded])  # each model's errors, computed once
+extras = need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in ("probes", "compress")])
+ready = {k: all(a is not None for a in extras[2 * i: 2 * i + 2]) for i, k in enumerate(loaded)}
 with st.spinner(f"Rebuilding the same {n} test images with each of the {len(loaded)} models…"):
     for k, recon in zip(loaded, reports):
         e, meta = compatible[k], loaded[k]
@@ -81,6 +89,8 @@ with st.spinner(f"Rebuilding the same {n} test images with each of the {len(load
             "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
             "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"),
             "SSIM": whole.get("ssim"),
+            **(decision_numbers(e.path, data.name) if ready[k] else dict.fromkeys(DECISION)),
+            "inference ms / 1,000": inference_ms(e.path, e.stamp, data.name),
             "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
             "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "
             f"{meta.get('dataset', {}).get('name', '?')}",
@@ -95,8 +105,16 @@ st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_
     "SSIM": st.column_config.NumberColumn(format="%.3f"), "ELBO nats": st.column_config.NumberColumn(format="%.1f"),
     "train seconds": st.column_config.NumberColumn(format="%.0f"),
     "parameters": st.column_config.NumberColumn(format="localized"),
+    "kNN-5 accuracy": st.column_config.NumberColumn(format="%.3f"),
+    "linear probe accuracy": st.column_config.NumberColumn(format="%.3f"),
+    "bytes per image (8 bits)": st.column_config.NumberColumn(format="%.1f"),
+    "PSNR at 8 bits": st.column_config.NumberColumn(format="%.2f"),
+    "inference ms / 1,000": st.column_config.NumberColumn(format="%.0f"),
 })
-st.caption(f"MSE, PSNR and SSIM measured once on all {len(data.x_test):,} {data.name} test images; ELBO and "
+st.caption(f"MSE, PSNR and SSIM measured once on all {len(data.x_test):,} {data.name} test images; kNN-5 and "
+           "linear-probe accuracy with all training labels (as on Features); bytes per image with the code at 8 bits, "
+           "entropy-coded, and the PSNR it keeps (as on Compress); inference time to encode and decode 1,000 test "
+           "images on this server (the best of 3); ELBO and "
            "training time as recorded when each model was trained.")
 broken = [r["model"] for r in rows if not np.isfinite(r["test MSE"])]
 if broken:
@@ -107,10 +125,19 @@ if not available:
     st.stop()
 metric = share.segmented_control("Bar chart of", available, available[0], key="cmp_metric")
 st.plotly_chart(metric_bars(table, metric, METRICS[metric]), key="cmp_chart")
-st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",
+d1, d2 = st.columns(2)
+d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",
                    "text/csv", key="cmp_csv")
 
+
 keys = list(loaded)
+ab = [st.session_state.get(k) for k in ("cmp_a", "cmp_b")]  # the pair set A against B below, else the first two
+pair = [compatible[k if k in loaded else keys[min(i, len(keys) - 1)]] for i, k in enumerate(ab)]
+d2.download_button("Download the report (HTML, opens offline)",
+                   lambda: compare_report(data, table, list(zip(grids, captions)), [compatible[k] for k in keys],
+                                          pair if data.kind == "image" else []),
+                   f"latent-lab-{data.name}-report.html", "text/html", key="cmp_report")
+
 if len(keys) >= 2 and data.kind == "image":
     st.subheader("Two models, image by image")
     c1, c2 = st.columns(2)

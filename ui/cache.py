@@ -205,6 +205,22 @@ def twin_maps(a: str, a_stamp: int, b: str, b_stamp: int, dataset_name: str, met
                                                  map_a, map_b)
 
 
+@st.cache_data(max_entries=64, show_spinner="Timing the model on 1,000 images…")
+def inference_ms(path: str, stamp: int, dataset_name: str) -> float:
+    """Milliseconds per 1,000 test images on this machine (ae.explore.decision), measured once per model."""
+    from ae.explore.decision import inference_ms as measure
+
+    return measure(load_model(path, stamp)[0], open_dataset(dataset_name))
+
+
+def decision_numbers(path: str, dataset_name: str) -> dict:
+    """Probe accuracies and the 8-bit code's size and PSNR from the stored analyses (the page needed them)."""
+    from ae.explore.decision import decision_numbers as numbers
+
+    return numbers(_analysis("probes", path, dataset_name).info["rows"],
+                   _analysis("compress", path, dataset_name).info["rows"])
+
+
 @st.cache_data(max_entries=48, show_spinner=False)
 def fit_plane(path: str, stamp: int, dataset_name: str, method: str, i: int = 0, j: int = 1):
     """(Plane, [N, 2] coordinates of the test codes on it) for a decodable map: PCA or two raw latent dims (a PCA of
