@@ -92,7 +92,7 @@ def test_every_flag_of_every_subcommand_says_what_it_does_and_its_default():
 
     parser = build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(sub.choices) == {"train", "eval", "encode", "compress", "analyse", "pretrain", "list"}
+    assert set(sub.choices) == {"train", "import", "eval", "encode", "compress", "analyse", "pretrain", "list"}
     for name, cmd in sub.choices.items():
         for action in cmd._actions:
             if isinstance(action, argparse._HelpAction):
