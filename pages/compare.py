@@ -114,7 +114,7 @@ st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_
 st.caption(f"MSE, PSNR and SSIM measured once on all {len(data.x_test):,} {data.name} test images; kNN-5 and "
            "linear-probe accuracy with all training labels (as on Features); bytes per image with the code at 8 bits, "
            "entropy-coded, and the PSNR it keeps (as on Compress); inference time to encode and decode 1,000 test "
-           "images on this server (the best of 3); ELBO and "
+           "images on this server, once, after a warm-up; ELBO and "
            "training time as recorded when each model was trained.")
 broken = [r["model"] for r in rows if not np.isfinite(r["test MSE"])]
 if broken:

@@ -30,8 +30,8 @@ def decision_numbers(probe_rows: list[dict[str, Any]], compress_rows: list[dict[
             "PSNR at 8 bits": None if eight is None else float(eight["psnr"])}
 
 
-def inference_ms(model: Autoencoder, data: Dataset, repeats: int = 3) -> float:
-    """Milliseconds to encode and decode 1,000 test images here (the best of `repeats`, after one warm-up; fewer
+def inference_ms(model: Autoencoder, data: Dataset, repeats: int = 1) -> float:
+    """Milliseconds to encode and decode 1,000 test images here (the best of `repeats`, after a warm-up on 8; fewer
     images scaled up when the split is smaller)."""
     x = data.test_x(slice(0, TIMED))
     with torch.no_grad():
