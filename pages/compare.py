@@ -50,8 +50,8 @@ if len(compatible) < 2:
     st.info(f"Only one model reads {data.name}'s inputs; train another on the Train page to compare them.")
 default = [k for k in ("pretrained/conv-ae-16", "pretrained/conv-dae-16", "pretrained/conv-vae-16",
                        "pretrained/dense-ae-16") if k in compatible] or list(compatible)[:2]
-picked = st.multiselect("Models", list(compatible), default=default, key="cmp_models",
-                        format_func=lambda k: compatible[k].name)
+picked = share.multiselect("Models", list(compatible), default, key="cmp_models",
+                           format_func=lambda k: compatible[k].name)
 if len(picked) < 1:
     st.info("Pick at least one model.")
     st.stop()
@@ -141,8 +141,12 @@ d2.download_button("Download the report (HTML, opens offline)",
 if len(keys) >= 2 and data.kind == "image":
     st.subheader("Two models, image by image")
     c1, c2 = st.columns(2)
-    ka = c1.selectbox("Model A", keys, index=0, key="cmp_a", format_func=lambda k: compatible[k].name)
-    kb = c2.selectbox("Model B", keys, index=1, key="cmp_b", format_func=lambda k: compatible[k].name)
+    for k in ("cmp_a", "cmp_b"):
+        if st.session_state.get(k) not in keys:  # a model no longer picked above: back to the defaults
+            st.session_state.pop(k, None)
+    ka = share.selectbox("Model A", keys, key="cmp_a", on=c1, format_func=lambda k: compatible[k].name)
+    kb = share.selectbox("Model B", keys, key="cmp_b", on=c2, format_func=lambda k: compatible[k].name,
+                         **({} if "cmp_b" in st.session_state else {"index": 1}))
     if ka == kb:
         st.info("Pick two different models for A and B.")
         st.stop()

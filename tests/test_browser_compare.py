@@ -15,7 +15,7 @@ RINGED = ("(key) => { const gd = document.querySelector(`.st-key-${key} .js-plot
 
 
 def test_brushing_in_one_map_rings_the_same_images_in_the_other(page, streamlit_url):
-    page.goto(f"{streamlit_url}/compare?cmp_models=pretrained/conv-ae-16&cmp_models=pretrained/conv-vae-16")
+    page.goto(f"{streamlit_url}/compare?cmp_models=pretrained/conv-ae-16,pretrained/conv-vae-16")  # a shared link
     wait_idle(page)
     twin_a = page.locator(".st-key-cmp_twin_a .js-plotly-plot")
     twin_a.scroll_into_view_if_needed()
@@ -28,5 +28,6 @@ def test_brushing_in_one_map_rings_the_same_images_in_the_other(page, streamlit_
     in_a, in_b = page.evaluate(RINGED, "cmp_twin_a"), page.evaluate(RINGED, "cmp_twin_b")
     assert in_a == in_b and len(in_b) > 10
     assert page.get_by_text(f"{len(in_b)} selected: shared neighbours").count() == 1
+    assert page.get_by_text("B: conv-vae-16 (aligned onto A)").count() == 1  # the link chose the two models
     assert_no_exception(page)
     screenshot(page, "compare_twin_maps")

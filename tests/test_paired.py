@@ -65,3 +65,15 @@ def test_compare_page_sets_two_models_side_by_side_image_by_image():
     assert len(strips) == 2 and all(len(s.proto.imgs) == 3 for s in strips)  # originals, A's and B's rebuilds
     at.selectbox(key="cmp_b").set_value(at.selectbox(key="cmp_a").value).run()
     assert any("Pick two different models" in i.value for i in at.info)
+
+
+def test_a_link_chooses_compares_models_and_its_pair_and_a_wrong_one_is_said():
+    from tests.helpers import app
+
+    at = app("pages/compare.py", query={"cmp_models": "pretrained/conv-ae-2,pretrained/conv-vae-2",
+                                        "cmp_b": "pretrained/conv-ae-2", "cmp_a": "pretrained/conv-vae-2"})
+    assert list(at.dataframe[0].value["model"]) == ["conv-ae-2", "conv-vae-2"]
+    assert at.selectbox(key="cmp_a").value == "pretrained/conv-vae-2"
+    bad = app("pages/compare.py", query={"cmp_models": "pretrained/conv-ae-16,../../etc/passwd"})
+    assert any("does not fit here" in i.value for i in bad.info)
+    assert len(bad.dataframe[0].value) == 4  # the defaults kept

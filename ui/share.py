@@ -75,6 +75,12 @@ def show_notes() -> None:
 
 
 def _parse(raw: str, options: Sequence[Any] | None, kind: type) -> Any:
+    if kind is list:  # a multiselect: its choices, comma-separated (no option's text holds a comma)
+        by_text = {_text(o): o for o in options or ()}
+        parts = [p for p in raw.split(",") if p]
+        if any(p not in by_text for p in parts):
+            raise ValueError(f"some of {', '.join(by_text)}")
+        return [by_text[p] for p in dict.fromkeys(parts)]
     if options is not None:
         by_text = {_text(o): o for o in options}
         if raw not in by_text:
@@ -91,6 +97,8 @@ def _parse(raw: str, options: Sequence[Any] | None, kind: type) -> Any:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_text(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return "all" if value is None else str(value)
@@ -204,6 +212,14 @@ def select_slider(label: str, options: Sequence[Any], value: Any, *, key: str, o
 def selectbox(label: str, options: Sequence[Any], *, key: str, on: Any = st, **kw: Any) -> Any:
     linked(key, list(options))
     return on.selectbox(label, options, key=key, **_locked(kw))
+
+
+def multiselect(label: str, options: Sequence[Any], default: Sequence[Any], *, key: str, on: Any = st,
+                **kw: Any) -> list[Any]:
+    """Its choices travel in the link comma-separated; the default only until the widget has a value."""
+    linked(key, list(options), kind=list)
+    first = {} if key in st.session_state else {"default": list(default)}
+    return on.multiselect(label, options, key=key, **first, **_locked(kw))
 
 
 def segmented_control(label: str, options: Sequence[Any], default: Any, *, key: str, on: Any = st, **kw: Any) -> Any:
