@@ -16,7 +16,7 @@ from ui.analysis import analyse_in_background
 from ui.cache import catalog
 
 GO = "_onnx_go"  # the Import button was pressed
-DONE = "imported_onnx"  # per tab: (files' digest, name, variational) -> ("ok", name) or ("refused", why)
+DONE = "imported_onnx"  # per tab: (files' digest, name, variational, dataset) -> ("ok", name) or ("refused", why)
 
 
 def onnx_box(data: Dataset) -> None:
