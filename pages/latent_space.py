@@ -31,7 +31,8 @@ latent = model.cfg.latent_dim
 need(data, ("maps", entry.path))
 z = test_codes(entry.path, data.name)
 st.caption(f"**{entry.name}** encodes each of the {len(z):,} test images of **{data.name}** into {latent} numbers. "
-           "The map places similar codes near each other; colours are the true classes, which the model never saw.")
+           "The map places similar codes near each other; colours and shapes are the true classes, which the model "
+           "never saw.")
 
 c1, c2, c3 = st.columns([3, 2, 2])
 method_name = share.segmented_control("Map", list(MAP_METHODS), "PCA" if latent > 2 else "Raw latent dims",

@@ -11,8 +11,21 @@ import plotly.graph_objects as go
 
 from ae.explore.imagegrid import to_uint8
 
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf"]
+# Class colours (issue 22): Okabe and Ito's palette for colour-blind readers, plus three colours picked to stay apart
+# from it and each other under simulated deuteranopia, protanopia and tritanopia (CAM02-UCS, colorspacious). The
+# smallest distance between two classes is 21.6 for normal vision, 14.8 with deuteranopia and 14.0 with protanopia
+# (Plotly's default, used before: 20.2, 4.3 and 1.6); tests/test_palette.py holds the palette to it. The class is
+# also carried by each point's marker shape, its legend entry and its hover text, never by colour alone.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#883300", "#550066",
+           "#444444"]
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "star", "hexagon",
+           "pentagon"]
+
+
+def class_marker(c: int | None, **style: object) -> dict:
+    """A class's marker: its colour and its shape (one home, so every map codes a class the same two ways)."""
+    c = c or 0
+    return dict(color=PALETTE[c % len(PALETTE)], symbol=SYMBOLS[c % len(SYMBOLS)], **style)
 
 
 def png_data_uri(image: np.ndarray, colour: str | None = None) -> str:
@@ -50,7 +63,7 @@ def latent_scatter(
         fig.add_trace(go.Scattergl(
             x=coords[members, 0], y=coords[members, 1], mode="markers", name=name,
             customdata=members, text=[name] * len(members),
-            marker=dict(size=6, opacity=0.75, color=PALETTE[(c or 0) % len(PALETTE)]),
+            marker=class_marker(c, size=6, opacity=0.75),
             hovertemplate="class %{text}<br>test image #%{customdata}<extra></extra>",
         ))
     images = []
@@ -192,7 +205,7 @@ def learning_animation(frames: np.ndarray, labels: np.ndarray | None, class_name
         return [go.Scatter(
             x=frame[m, 0], y=frame[m, 1], mode="markers",
             name="all" if c is None else (class_names[c] if c < len(class_names) else str(c)),
-            marker=dict(size=6, opacity=0.8, color=PALETTE[(c or 0) % len(PALETTE)]), hoverinfo="name",
+            marker=class_marker(c, size=6, opacity=0.8), hoverinfo="name",
         ) for c, m in groups]
 
     def goto(duration: int) -> dict:
