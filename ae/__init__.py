@@ -31,6 +31,9 @@ _NAMES = {
     "embed_2d": "ae.explore.embed", "sample_prior": "ae.explore.generate", "interpolate": "ae.explore.generate",
     "denoise": "ae.explore.denoise", "scores": "ae.explore.anomaly",
     "compute": "ae.explore.analyses", "analyse": "ae.run.analyse", "find": "ae.run.analyse",
+    "import_onnx": "ae.run.importer", "from_graphs": "ae.models.imported",
+    "paired_table": "ae.explore.paired", "paired_interval": "ae.explore.paired",
+    "agreement": "ae.explore.agreement", "align": "ae.explore.agreement",
 }
 __all__ = sorted(_NAMES)
 
