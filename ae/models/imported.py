@@ -154,7 +154,7 @@ class Graph:
         import onnxruntime as ort
 
         self.proto = check_graph(data, what)
-        self.what = what
+        self.data, self.what = data, what
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, torch.get_num_threads())
         options.log_severity_level = 3  # errors only: onnxruntime's warnings are not ours to print
@@ -213,14 +213,14 @@ class OnnxAutoencoder(Autoencoder):
     title = "imported (ONNX)"
     has_elbo = False  # the likelihood it was trained with is not in the graphs
 
-    def __init__(self, cfg: ModelConfig, encoder: bytes, decoder: bytes) -> None:
+    def __init__(self, cfg: ModelConfig, encoder: Graph, decoder: Graph) -> None:
         torch.nn.Module.__init__(self)  # no layers to build: the graphs are the model
         self.cfg, self.params = cfg, cfg.knobs
         self.variational = cfg.variant != "vanilla"
         self.samples_prior = self.variational  # its codes were trained towards N(0, I)
-        self.register_buffer(ENCODER, torch.frombuffer(bytearray(encoder), dtype=torch.uint8))
-        self.register_buffer(DECODER, torch.frombuffer(bytearray(decoder), dtype=torch.uint8))
-        self.enc, self.dec = Graph(encoder, "the encoder"), Graph(decoder, "the decoder")
+        self.register_buffer(ENCODER, torch.frombuffer(bytearray(encoder.data), dtype=torch.uint8))
+        self.register_buffer(DECODER, torch.frombuffer(bytearray(decoder.data), dtype=torch.uint8))
+        self.enc, self.dec = encoder, decoder
         shape = cfg.input_shape
         self.in_layout = find_layout(self.enc.input_dims, shape, "the encoder's input")
         self.out_layout = find_layout(self.dec.output_dims(0), shape, "the decoder's output")
@@ -282,10 +282,10 @@ def latent_size(encoder: Graph, variational: bool) -> int:
 
 def from_graphs(encoder: bytes, decoder: bytes, input_shape: tuple[int, ...], variational: bool) -> OnnxAutoencoder:
     """The model two exported graphs make for samples of `input_shape`, its latent size read from the encoder."""
-    latent = latent_size(Graph(encoder, "the encoder"), variational)
+    enc = Graph(encoder, "the encoder")  # read once: its latent size makes the config, then it is the model's
     cfg = ModelConfig(arch=ARCH, variant="vae" if variational else "vanilla", input_shape=input_shape,
-                      latent_dim=latent, hidden=(), channels=(), recon_loss="mse")
-    return OnnxAutoencoder(cfg, encoder, decoder)
+                      latent_dim=latent_size(enc, variational), hidden=(), channels=(), recon_loss="mse")
+    return OnnxAutoencoder(cfg, enc, Graph(decoder, "the decoder"))
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
@@ -299,4 +299,5 @@ def from_tensors(cfg: ModelConfig, tensors: dict[str, torch.Tensor], what: str) 
     for k, t in tensors.items():
         if t.dtype != torch.uint8 or t.ndim != 1:
             raise InputError(f"{what}: {k} is not a graph's bytes")
-    return OnnxAutoencoder(cfg, tensors[ENCODER].numpy().tobytes(), tensors[DECODER].numpy().tobytes())
+    return OnnxAutoencoder(cfg, Graph(tensors[ENCODER].numpy().tobytes(), "the encoder"),
+                           Graph(tensors[DECODER].numpy().tobytes(), "the decoder"))
