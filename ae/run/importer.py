@@ -28,9 +28,9 @@ def read_graph(path: str | Path, what: str) -> bytes:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} ({path}) is not a file")
-    if path.stat().st_size > MAX_GRAPH_BYTES:
-        raise InputError(f"{what} ({path.name}) is {path.stat().st_size / 2**20:.0f} MB; the limit is "
-                         f"{MAX_GRAPH_BYTES // 2**20} MB")
+    size = path.stat().st_size
+    if size > MAX_GRAPH_BYTES:
+        raise InputError(f"{what} ({path.name}) is {size / 2**20:.0f} MB; the limit is {MAX_GRAPH_BYTES // 2**20} MB")
     return path.read_bytes()
 
 
