@@ -277,18 +277,13 @@ def twin_map(coords: np.ndarray, labels: np.ndarray | None, class_names: list[st
     """One of Compare's two aligned maps: by class, or coloured by a per-image agreement in [0, 1] (viridis, readable
     with every common colour-vision deficiency); the brushed images ringed in black on both maps. Every point
     carries its test index as customdata, so a selection in one map names the same images in the other."""
-    if agreement is None:
-        fig = latent_scatter(coords, labels, class_names, axis_titles, height=height)
-        fig.update_traces(marker=dict(size=5))
-    else:
-        fig = go.Figure(go.Scattergl(
-            x=coords[:, 0], y=coords[:, 1], mode="markers", name="agreement", customdata=np.arange(len(coords)),
-            text=[f"{v:.0%}" for v in agreement],
-            marker=dict(size=5, color=agreement, colorscale="Viridis", cmin=0, cmax=1,
-                        colorbar=dict(title="shared<br>neighbours", tickformat=".0%")),
-            hovertemplate="test image #%{customdata}<br>shared neighbours %{text}<extra></extra>"))
-        fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=axis_titles[0],
-                          yaxis_title=axis_titles[1], hovermode="closest")
+    fig = latent_scatter(coords, labels if agreement is None else None, class_names, axis_titles, height=height)
+    fig.update_traces(marker=dict(size=5))
+    if agreement is not None:  # latent_scatter's one trace of every point, recoloured
+        fig.update_traces(text=[f"{v:.0%}" for v in agreement],
+                          marker=dict(color=agreement, colorscale="Viridis", cmin=0, cmax=1, opacity=1,
+                                      colorbar=dict(title="shared<br>neighbours", tickformat=".0%")),
+                          hovertemplate="test image #%{customdata}<br>shared neighbours %{text}<extra></extra>")
     if brushed is not None and len(brushed):
         fig.add_trace(go.Scattergl(x=coords[brushed, 0], y=coords[brushed, 1], mode="markers", name="selected",
                                    customdata=brushed, marker=dict(size=10, color="rgba(0,0,0,0)",
