@@ -131,22 +131,21 @@ d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode(
 
 
 keys = list(loaded)
-ab = [st.session_state.get(k) for k in ("cmp_a", "cmp_b")]  # the pair set A against B below, else the first two
-pair = [compatible[k if k in loaded else keys[min(i, len(keys) - 1)]] for i, k in enumerate(ab)]
+two = len(keys) >= 2 and data.kind == "image"  # then two of them are set A against B below
+if two:
+    for i, k in enumerate(("cmp_a", "cmp_b")):  # the first two models until picked, and when a pick leaves the list
+        if st.session_state.get(k) not in keys:
+            st.session_state[k] = keys[i]
+pair = [compatible[st.session_state[k]] for k in ("cmp_a", "cmp_b")] if two else []
 d2.download_button("Download the report (HTML, opens offline)",
-                   lambda: compare_report(data, table, list(zip(grids, captions)), [compatible[k] for k in keys],
-                                          pair if data.kind == "image" else []),
+                   lambda: compare_report(data, table, list(zip(grids, captions)), [compatible[k] for k in keys], pair),
                    f"latent-lab-{data.name}-report.html", "text/html", key="cmp_report")
 
-if len(keys) >= 2 and data.kind == "image":
+if two:
     st.subheader("Two models, image by image")
     c1, c2 = st.columns(2)
-    for k in ("cmp_a", "cmp_b"):
-        if st.session_state.get(k) not in keys:  # a model no longer picked above: back to the defaults
-            st.session_state.pop(k, None)
     ka = share.selectbox("Model A", keys, key="cmp_a", on=c1, format_func=lambda k: compatible[k].name)
-    kb = share.selectbox("Model B", keys, key="cmp_b", on=c2, format_func=lambda k: compatible[k].name,
-                         **({} if "cmp_b" in st.session_state else {"index": 1}))
+    kb = share.selectbox("Model B", keys, key="cmp_b", on=c2, format_func=lambda k: compatible[k].name)
     if ka == kb:
         st.info("Pick two different models for A and B.")
         st.stop()
