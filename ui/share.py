@@ -75,12 +75,8 @@ def show_notes() -> None:
 
 
 def _parse(raw: str, options: Sequence[Any] | None, kind: type) -> Any:
-    if kind is list:  # a multiselect: its choices, comma-separated (no option's text holds a comma)
-        by_text = {_text(o): o for o in options or ()}
-        parts = [p for p in raw.split(",") if p]
-        if any(p not in by_text for p in parts):
-            raise ValueError(f"some of {', '.join(by_text)}")
-        return [by_text[p] for p in dict.fromkeys(parts)]
+    if kind is list:  # a multiselect: its choices, comma-separated (no option's text holds a comma), each an option
+        return [_parse(p, options or (), str) for p in dict.fromkeys(raw.split(",")) if p]
     if options is not None:
         by_text = {_text(o): o for o in options}
         if raw not in by_text:
