@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ae.explore.analysis import ReconReport, choose_images
+from ae.explore.decision import decision_kinds
 from ae.explore.paired import differ_most
 from ae.registry import variant_title
 from ae.store.checkpoints import CheckpointError
@@ -16,12 +17,12 @@ from ui.cache import (
     MAP_METHODS,
     catalog,
     decision_numbers,
-    inference_ms,
     load_model,
     map_choices,
     paired_comparison,
     reconstruct_images,
     test_errors,
+    timed_on,
     twin_maps,
 )
 from ui.images import show, tile_png
@@ -34,10 +35,10 @@ ensure_shell()
 
 TWIN_COLOURS = ("class", "shared neighbours", "map faithfulness")
 PAIRED_NAMES = {"mse": "MSE", "psnr": "PSNR (dB)", "ssim": "SSIM"}
-DECISION = ("kNN-5 accuracy", "linear probe accuracy", "bytes per image (8 bits)", "PSNR at 8 bits")
 METRICS = {"test MSE": "lower is better", "PSNR dB": "higher is better", "SSIM": "higher is better",
            "kNN-5 accuracy": "higher is better", "linear probe accuracy": "higher is better",
-           "bytes per image (8 bits)": "lower is better", "inference ms / 1,000": "lower is better",
+           "bytes per image (8 bits)": "lower is better", "one-class mean AUROC": "higher is better",
+           "inference ms / 1,000": "lower is better",
            "parameters": "", "train seconds": ""}
 
 st.title("Compare")
@@ -73,8 +74,10 @@ for k in picked:
     except CheckpointError as err:
         st.error(f"{e.name} cannot be loaded: {err}")
 reports = need(data, *[("recon", compatible[k].path) for k in loaded])  # each model's errors, computed once
-extras = need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in ("probes", "compress")])
-ready = {k: all(a is not None for a in extras[2 * i: 2 * i + 2]) for i, k in enumerate(loaded)}
+wanted = {k: decision_kinds(compatible[k].arch, data) for k in loaded}  # the table's other columns, when stored
+need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in wanted[k] if kind != "detectors"])
+need_some(data, *[("detectors", compatible[k].path) for k in loaded if "detectors" in wanted[k]],
+          background=True)  # ten trainings a model: behind every page's own analyses
 with st.spinner(f"Rebuilding the same {n} test images with each of the {len(loaded)} models…"):
     for k, recon in zip(loaded, reports):
         e, meta = compatible[k], loaded[k]
@@ -89,8 +92,7 @@ with st.spinner(f"Rebuilding the same {n} test images with each of the {len(load
             "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
             "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"),
             "SSIM": whole.get("ssim"),
-            **(decision_numbers(e.path, data.name) if ready[k] else dict.fromkeys(DECISION)),
-            "inference ms / 1,000": inference_ms(e.path, e.stamp, data.name),
+            **decision_numbers(e.path, data.name),
             "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
             "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "
             f"{meta.get('dataset', {}).get('name', '?')}",
@@ -109,13 +111,17 @@ st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_
     "linear probe accuracy": st.column_config.NumberColumn(format="%.3f"),
     "bytes per image (8 bits)": st.column_config.NumberColumn(format="%.1f"),
     "PSNR at 8 bits": st.column_config.NumberColumn(format="%.2f"),
+    "one-class mean AUROC": st.column_config.NumberColumn(format="%.3f"),
     "inference ms / 1,000": st.column_config.NumberColumn(format="%.0f"),
 })
 st.caption(f"MSE, PSNR and SSIM measured once on all {len(data.x_test):,} {data.name} test images; kNN-5 and "
            "linear-probe accuracy with all training labels (as on Features); bytes per image with the code at 8 bits, "
-           "entropy-coded, and the PSNR it keeps (as on Compress); inference time to encode and decode 1,000 test "
-           "images on this server, once, after a warm-up; ELBO and "
-           "training time as recorded when each model was trained.")
+           "entropy-coded, and the PSNR it keeps (as on Compress); one-class mean AUROC: the model's design trained "
+           "afresh on each class alone (at most 1,000 images, 30 epochs), its reconstruction error scoring the test "
+           "images, averaged over the classes (as on Anomalies, whose detectors are one small design); inference "
+           "time to encode and decode 1,000 test images, the best of 3 after a warm-up, on the analysis worker ("
+           + ("; ".join(timed_on([compatible[k].path for k in loaded], data.name)) or "not timed yet")
+           + "); ELBO and training time as recorded when each model was trained.")
 broken = [r["model"] for r in rows if not np.isfinite(r["test MSE"])]
 if broken:
     st.warning(f"{', '.join(broken)} give non-finite reconstructions of {data.name} (overflow on inputs far from "

@@ -13,7 +13,7 @@ import streamlit as st
 
 from ae.data.sources import Dataset
 from ae.explore.analyses import split
-from ae.run.analyse import Analysis, AnalysisQueue, candidates
+from ae.run.analyse import BACKGROUND_PRIORITY, PAGE_PRIORITY, Analysis, AnalysisQueue, candidates
 from ae.store import analyses as store
 
 
@@ -60,9 +60,9 @@ def title(key: str, model: str | None, data: Dataset) -> str:
     return f"{what[0].upper()}{what[1:]}" + (f" of {Path(model).stem}" if model else "") + f" on {data.name}"
 
 
-def request(key: str, model: str | None, data: Dataset) -> str:
+def request(key: str, model: str | None, data: Dataset, priority: int = PAGE_PRIORITY) -> str:
     """Ask the analysis worker for it (once per process however many ask); returns the task to follow."""
-    return analysis_queue().request(key, model, data, title(key, model, data)).task
+    return analysis_queue().request(key, model, data, title(key, model, data), priority=priority).task
 
 
 def need(data: Dataset, *wanted: tuple[str, str | None]) -> list[Analysis]:
@@ -74,10 +74,12 @@ def need(data: Dataset, *wanted: tuple[str, str | None]) -> list[Analysis]:
     return found
 
 
-def need_some(data: Dataset, *wanted: tuple[str, str | None]) -> list[Analysis | None]:
-    """Like `need`, but the page goes on with what is there: the missing ones get a progress bar here and None."""
+def need_some(data: Dataset, *wanted: tuple[str, str | None], background: bool = False) -> list[Analysis | None]:
+    """Like `need`, but the page goes on with what is there: the missing ones get a progress bar here and None
+    (`background`: they may wait behind every page's own analyses)."""
     found = [stored(key, model, data) for key, model in wanted]
-    missing = [request(key, model, data) for (key, model), a in zip(wanted, found) if a is None]
+    priority = BACKGROUND_PRIORITY if background else PAGE_PRIORITY
+    missing = [request(key, model, data, priority) for (key, model), a in zip(wanted, found) if a is None]
     if missing:
         waiting(missing)
     return found
@@ -87,7 +89,6 @@ def analyse_in_background(model: str) -> None:
     """Queue every analysis of a model on its own dataset, behind whatever a page is waiting for (an imported model:
     ready before anyone opens it). A dataset this server does not have is left to the pages that open the model."""
     from ae.explore.analyses import model_kinds
-    from ae.run.analyse import BACKGROUND_PRIORITY
     from ae.store.checkpoints import CheckpointError, read_meta
     from ui.cache import open_dataset
 

@@ -205,20 +205,20 @@ def twin_maps(a: str, a_stamp: int, b: str, b_stamp: int, dataset_name: str, met
                                                  map_a, map_b)
 
 
-@st.cache_data(max_entries=64, show_spinner="Timing the model on 1,000 images…")
-def inference_ms(path: str, stamp: int, dataset_name: str) -> float:
-    """Milliseconds per 1,000 test images on this machine (ae.explore.decision), measured once per model."""
-    from ae.explore.decision import inference_ms as measure
-
-    return measure(load_model(path, stamp)[0], open_dataset(dataset_name))
-
-
 def decision_numbers(path: str, dataset_name: str) -> dict:
-    """Probe accuracies and the 8-bit code's size and PSNR from the stored analyses (the page needed them)."""
+    """Compare's decision columns from whatever of the model's probes, compress, detectors and speed analyses is
+    stored (None for the rest: the page shows their progress)."""
+    from ae.explore.decision import DECISION_KINDS
     from ae.explore.decision import decision_numbers as numbers
 
-    return numbers(_analysis("probes", path, dataset_name).info["rows"],
-                   _analysis("compress", path, dataset_name).info["rows"])
+    data = open_dataset(dataset_name)
+    return numbers({k: getattr(stored(k, path, data), "info", None) for k in DECISION_KINDS})
+
+
+def timed_on(paths: list[str], dataset_name: str) -> list[str]:
+    """Where the stored inference timings of these models were taken (each machine once, in order)."""
+    data = open_dataset(dataset_name)
+    return list(dict.fromkeys(a.info["machine"] for p in paths if (a := stored("speed", p, data)) is not None))
 
 
 @st.cache_data(max_entries=48, show_spinner=False)

@@ -59,9 +59,9 @@ def one_class_config(data: Dataset) -> ModelConfig:
 
 
 def train_one_class(data: Dataset, normal: int, epochs: int = 30, seed: int = 0, device: str = "auto",
-                    limit: int | None = None) -> Autoencoder:
-    """A small conv autoencoder fitted on the train images of class `normal` only (at most `limit` of them, a
-    seeded draw)."""
+                    limit: int | None = None, cfg: ModelConfig | None = None) -> Autoencoder:
+    """An autoencoder fitted on the train images of class `normal` only (at most `limit` of them, a seeded draw):
+    the dataset's small detector, or one of another design (`cfg`: a model's own, to compare designs as detectors)."""
     if data.y_train is None:
         raise InputError(f"{data.name} has no labels, so no class can be chosen as normal")
     x = data.x_train[data.y_train == normal]
@@ -71,7 +71,7 @@ def train_one_class(data: Dataset, normal: int, epochs: int = 30, seed: int = 0,
         name = data.class_names[normal] if normal < len(data.class_names) else normal
         raise InputError(f"class {name} has only {len(x)} training samples; at least {MIN_NORMAL} are needed to "
                          "learn what normal looks like")
-    model = build_model(one_class_config(data), seed=seed)
+    model = build_model(cfg or one_class_config(data), seed=seed)
     fit(model, x, TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed, device=device))
     return model
 

@@ -1,8 +1,9 @@
-"""One table for a decision (issue 21): for each model, the numbers the other pages measure, read from its stored
-analyses, and its inference time measured on this machine."""
+"""One table for a decision (issue 21): for each model, the numbers the other pages measure and its inference time,
+all read from its stored analyses (the timing taken on the analysis worker, which says where)."""
 
 from __future__ import annotations
 
+import platform
 import time
 from typing import Any
 
@@ -14,20 +15,42 @@ from ae.models.base import Autoencoder
 
 EIGHT_BITS = "8 bits, entropy"  # the Compress analysis' setting this table reports: 8 bits per number, entropy coded
 TIMED = 1000  # images per inference timing
+DECISION_KINDS = ("probes", "compress", "detectors", "speed")  # the stored analyses the table reads
+COLUMNS = ("kNN-5 accuracy", "linear probe accuracy", "bytes per image (8 bits)", "PSNR at 8 bits",
+           "one-class mean AUROC", "inference ms / 1,000")
 
 
-def decision_numbers(probe_rows: list[dict[str, Any]], compress_rows: list[dict[str, Any]]) -> dict[str, float | None]:
-    """kNN-5 and linear-probe accuracy with all labels (Features' probes), bytes per image at 8 bits and the PSNR
-    it keeps (Compress' rate-distortion), from the stored analyses' rows; None where an analysis lacks one."""
+def decision_kinds(arch: str, data: Dataset) -> list[str]:
+    """The analyses of DECISION_KINDS that a model of this arch has on this data (an imported graph cannot be
+    retrained as one-class detectors; a set without labels has no probes)."""
+    from ae.explore.analyses import applies
+    from ae.models.imported import ARCH as IMPORTED
+
+    return [k for k in DECISION_KINDS if applies(k, data) and not (k == "detectors" and arch == IMPORTED)]
+
+
+def decision_numbers(infos: dict[str, dict[str, Any] | None]) -> dict[str, float | None]:
+    """Each of COLUMNS from the stored analyses' info (kind -> info, None or absent where not stored): kNN-5 and
+    linear-probe accuracy with all labels (Features' probes), bytes per image at 8 bits and the PSNR it keeps
+    (Compress' rate-distortion), the mean one-class AUROC of the model's design, and its inference time."""
+    probe_rows = (infos.get("probes") or {}).get("rows", [])
 
     def accuracy(probe: str) -> float | None:
         found = [r["accuracy"] for r in probe_rows if r.get("probe") == probe and str(r.get("labels")) == "all"]
         return float(found[0]) if found else None
 
-    eight = next((r for r in compress_rows if r.get("setting") == EIGHT_BITS), None)
-    return {"kNN-5 accuracy": accuracy("knn-5"), "linear probe accuracy": accuracy("logistic"),
-            "bytes per image (8 bits)": None if eight is None else float(eight["bytes"]),
-            "PSNR at 8 bits": None if eight is None else float(eight["psnr"])}
+    eight = next((r for r in (infos.get("compress") or {}).get("rows", []) if r.get("setting") == EIGHT_BITS), None)
+    auroc, ms = (infos.get("detectors") or {}).get("mean"), (infos.get("speed") or {}).get("ms")
+    return dict(zip(COLUMNS, (accuracy("knn-5"), accuracy("logistic"), None if eight is None else float(eight["bytes"]),
+                              None if eight is None else float(eight["psnr"]), None if auroc is None else float(auroc),
+                              None if ms is None else float(ms))))
+
+
+def machine() -> str:
+    """Where a timing was taken, said beside it: the device, the threads PyTorch uses, and the host."""
+    from ae.device import describe_device, pick_device
+
+    return f"{describe_device(pick_device())}, {torch.get_num_threads()} threads, on {platform.node() or 'this host'}"
 
 
 def inference_ms(model: Autoencoder, data: Dataset, repeats: int = 1) -> float:

@@ -1,0 +1,62 @@
+"""Compare's per-model columns that are computed on request: a design's one-class detectors and its inference time
+(issue 21)."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from ae.errors import InputError
+from ae.explore.analyses import compute
+from ae.explore.decision import COLUMNS, decision_kinds, decision_numbers
+from ae.store.checkpoints import load_model
+from ae.store.zoo import ZOO_DIR
+
+
+def two_digits(data, per_class: int = 120):
+    """mnist-5k cut down to its 0s and 1s (`per_class` training images each): the rest of the classes too small to
+    be normal."""
+    keep = np.concatenate([np.flatnonzero(data.y_train.numpy() == c)[:per_class] for c in (0, 1)])
+    test = np.flatnonzero(data.y_test.numpy() <= 1)
+    return dataclasses.replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep],
+                               x_test=data.x_test[test], y_test=data.y_test[test])
+
+
+def test_a_design_is_retrained_on_each_class_and_its_auroc_is_measured(mnist5k):
+    model, _ = load_model(ZOO_DIR / "conv-ae-2.json")
+    seen = []
+    result = compute("detectors", model, two_digits(mnist5k), lambda f, text: seen.append(text))
+    assert set(result.info["auroc"]) == {"0", "1"}  # the other eight classes have no training images here
+    assert all(0.9 < v <= 1 for v in result.info["auroc"].values())  # 0 against 1 is easy for any detector
+    assert result.info["mean"] == pytest.approx(np.mean(list(result.info["auroc"].values())))
+    assert any("class 1 alone (2 of 2)" in t for t in seen)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    compute("detectors", model, two_digits(mnist5k, 20), lambda f, text: None)
+    assert all((before[k] == v).all() for k, v in model.state_dict().items())  # fresh models: the model is untouched
+
+
+def test_an_imported_graph_or_unlabelled_data_has_no_detectors(mnist5k):
+    with pytest.raises(InputError, match="imported model's design is a graph"):
+        compute("detectors", SimpleNamespace(cfg=SimpleNamespace(arch="onnx")), mnist5k)
+    assert "detectors" not in decision_kinds("onnx", mnist5k) and "speed" in decision_kinds("onnx", mnist5k)
+    bare = dataclasses.replace(mnist5k, y_train=None, y_test=None)
+    assert decision_kinds("conv", bare) == ["compress", "speed"]
+    assert decision_kinds("conv", mnist5k) == ["probes", "compress", "detectors", "speed"]
+
+
+def test_the_timing_says_where_it_was_taken(mnist5k):
+    model, _ = load_model(ZOO_DIR / "conv-ae-2.json")
+    result = compute("speed", model, mnist5k)
+    assert 0 < result.info["ms"] < 60_000
+    assert result.info["machine"].split(",")[0] in ("CPU", "Apple MPS") or result.info["machine"].startswith("GPU")
+
+
+def test_the_table_reads_each_column_from_its_analysis_or_leaves_it_empty():
+    numbers = decision_numbers({"detectors": {"mean": 0.947, "auroc": {"0": 0.99}}, "speed": {"ms": 160.0},
+                                "probes": None})
+    assert list(numbers) == list(COLUMNS)
+    assert numbers["one-class mean AUROC"] == 0.947 and numbers["inference ms / 1,000"] == 160.0
+    assert numbers["kNN-5 accuracy"] is None and numbers["bytes per image (8 bits)"] is None
