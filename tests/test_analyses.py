@@ -187,3 +187,23 @@ def test_a_failed_analysis_shows_its_reason_and_a_retry_on_the_page(models_dir, 
 
     settle(at)
     assert not at.error and at.metric[0].label == "Test MSE"
+
+
+@pytest.mark.slow
+def test_a_one_off_call_runs_on_the_analysis_worker_and_brings_its_errors_back(cluster, mnist5k):
+    """What an ONNX import's measurement uses: the web process waits, the analysis worker computes."""
+    from types import SimpleNamespace
+
+    from distributed import get_task_stream
+
+    from ae.errors import InputError
+    from ae.store.checkpoints import load_model
+
+    queue = dask_queue(cluster)
+    model, _ = load_model(ZOO_DIR / "conv-ae-2.json")
+    with get_task_stream(client=cluster.client) as ts:
+        result = queue.call(compute, data=mnist5k, key="speed", model=model)
+    assert result.kind == "speed" and result.info["ms"] > 0
+    assert [t for t in ts.data if str(t["key"]).startswith("run_call")], ts.data  # a task, not this process
+    with pytest.raises(InputError, match="imported model's design is a graph"):
+        queue.call(compute, data=mnist5k, key="detectors", model=SimpleNamespace(cfg=SimpleNamespace(arch="onnx")))

@@ -50,16 +50,20 @@ def onnx_box(data: Dataset) -> None:
 
 
 def _import(enc, dec, name: str, variational: bool, data: Dataset) -> tuple[str, str]:
-    from ae.run.importer import import_onnx
+    from ae.run.importer import import_onnx, measure
+    from ui.analysis import analysis_queue
 
     folder = user_models_dir()
     try:
         with reserved(folder, name), st.spinner(f"Reading {enc.name} and {dec.name} and measuring them on the "
-                                                f"{data.name} test split…"):
+                                                f"{data.name} test split (on the analysis worker)…"):
             path, _ = import_onnx(enc.getvalue(), dec.getvalue(), data, folder, name, variational=variational,
-                                  sources=(enc.name, dec.name), analyse=False)
+                                  sources=(enc.name, dec.name), analyse=False,
+                                  measured_by=lambda **kw: analysis_queue().call(measure, **kw))
     except (InputError, FileExistsError) as e:
         return "refused", str(e)
+    except TimeoutError:
+        return "refused", "measuring it on the analysis worker took over 10 minutes; try again when it is less busy"
     catalog.clear()
     analyse_in_background(str(path))
     return "ok", name

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ae import settings
 from ae.data.sources import Dataset
+from ae.errors import InputError
 from ae.explore.analyses import Progress, compute, quiet, split
 from ae.models.base import Autoencoder
 from ae.store import analyses as store
@@ -118,18 +119,12 @@ def ensure(keys: list[str], model_json: str | Path | None, data: Dataset, model:
 def run_analysis(key: str, meta_json: str | None, weights: bytes | None, dataset: str | Dataset,
                  fingerprint: str) -> bytes:
     """The Dask task: the analysis file's bytes, computed on the worker that runs it."""
-    import torch
     from distributed import get_worker
 
-    from ae.run.jobs import builtin_dataset
     from ae.store.checkpoints import model_from_bytes
 
     worker = get_worker()
-    torch.set_num_threads(settings.torch_threads())
-    data = dataset if isinstance(dataset, Dataset) else builtin_dataset(dataset)
-    if data.fingerprint != fingerprint:
-        raise RuntimeError(f"the worker's copy of {data.name} differs from the app's (fingerprint "
-                           f"{data.fingerprint[:8]} against {fingerprint[:8]}); give both the same data folder")
+    data = worker_dataset(dataset, fingerprint)
     kind, _ = split(key)
     model = model_from_bytes(weights, json.loads(meta_json), key) if kind.per_model else None
     task = KEY_PREFIX + task_name(key, hashlib.sha256(weights).hexdigest() if weights else "", fingerprint)
@@ -144,6 +139,26 @@ def run_analysis(key: str, meta_json: str | None, weights: bytes | None, dataset
     result = compute(key, model, data, progress)
     return store.to_bytes(result, hashlib.sha256(weights).hexdigest() if weights else "", fingerprint, data.name,
                           kind.version)
+
+
+def worker_dataset(dataset: str | Dataset, fingerprint: str) -> Dataset:
+    """The app's dataset on this worker (a built-in one by name, read here; a user's sent whole), with the worker's
+    threads set: checked to be the very data the app has."""
+    import torch
+
+    from ae.run.jobs import builtin_dataset
+
+    torch.set_num_threads(settings.torch_threads())
+    data = dataset if isinstance(dataset, Dataset) else builtin_dataset(dataset)
+    if data.fingerprint != fingerprint:
+        raise RuntimeError(f"the worker's copy of {data.name} differs from the app's (fingerprint "
+                           f"{data.fingerprint[:8]} against {fingerprint[:8]}); give both the same data folder")
+    return data
+
+
+def run_call(fn: Callable, dataset: str | Dataset, fingerprint: str, kwargs: dict) -> object:
+    """The Dask task of `AnalysisQueue.call`: fn(data=the dataset, **kwargs) on the analysis worker."""
+    return fn(data=worker_dataset(dataset, fingerprint), **kwargs)
 
 
 def task_name(key: str, weights: str, fingerprint: str) -> str:
@@ -218,6 +233,21 @@ class AnalysisQueue:
                            priority))
         self._wake.set()
         return p
+
+    def call(self, fn: Callable, *, data: Dataset, timeout: float = 600, **kwargs) -> object:
+        """fn(data=data, **kwargs) on the analysis worker, waited for (a one-off job a person is waiting on, such as
+        measuring an imported model: not stored as an analysis). Its exceptions come back as raised there."""
+        if self.inline:
+            return fn(data=data, **kwargs)
+        client = self._client_of(min(timeout, 120))
+        if client is None:
+            raise InputError(f"the analysis worker is not running: {self._cluster_error() or 'it has not started'}")
+        from ae.data.sources import dataset_names
+
+        dataset = data.name if data.name in dataset_names() else client.scatter(data, direct=False)
+        future = client.submit(run_call, fn, dataset, data.fingerprint, kwargs, resources={RESOURCE: 1},
+                               priority=PAGE_PRIORITY, pure=False, retries=0)
+        return future.result(timeout=timeout)
 
     def status(self, task: str) -> Pending | None:
         return self.pending.get(task)

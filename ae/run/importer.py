@@ -48,22 +48,33 @@ def probe(model: OnnxAutoencoder, data: Dataset) -> None:
                          "export the decoder with its final sigmoid")
 
 
-def import_onnx(encoder: bytes, decoder: bytes, data: Dataset, folder: str | Path, name: str, *,
-                variational: bool = False, sources: tuple[str, str] = ("encoder.onnx", "decoder.onnx"),
-                analyse: bool = True, log: Callable[[str], None] = lambda _: None) -> tuple[Path, dict[str, Any]]:
-    """Check, measure on `data`'s test split and save the model two ONNX graphs make, as `folder/name`, with the
-    analyses the pages read (`analyse`; the app queues them on its workers instead). The name is the caller's,
-    checked and reserved (as for training). Returns the JSON's path and the metrics."""
+def measure(encoder: bytes, decoder: bytes, data: Dataset, variational: bool = False) -> tuple[Any, dict[str, Any]]:
+    """(the recon analysis, the metrics) of the model two graphs make, on `data`'s test split: the heavy part of an
+    import, which the app runs on its analysis worker (so it takes the graphs' bytes, not a model)."""
     from ae.explore.analyses import compute
     from ae.explore.metrics import evaluate
+
+    model = from_graphs(encoder, decoder, data.input_shape, variational)
+    recon = compute("recon", model, data)
+    return recon, evaluate(model, data.x_test, errors=recon.arrays)
+
+
+def import_onnx(encoder: bytes, decoder: bytes, data: Dataset, folder: str | Path, name: str, *,
+                variational: bool = False, sources: tuple[str, str] = ("encoder.onnx", "decoder.onnx"),
+                analyse: bool = True, log: Callable[[str], None] = lambda _: None,
+                measured_by: Callable[..., tuple[Any, dict[str, Any]]] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Check, measure on `data`'s test split and save the model two ONNX graphs make, as `folder/name`, with the
+    analyses the pages read (`analyse`; the app queues them on its workers instead). The name is the caller's,
+    checked and reserved (as for training). `measured_by(**measure's arguments)` runs `measure`
+    elsewhere (the app: on its analysis worker); only the checks and a few samples run here. Returns the JSON's path
+    and the metrics."""
     from ae.run.pipeline import analyse_saved, dataset_record
     from ae.store.checkpoints import save_model
 
     model = from_graphs(encoder, decoder, data.input_shape, variational)
     probe(model, data)
     log(f"{name}: read {sources[0]} and {sources[1]} (codes of {model.cfg.latent_dim}); measuring on the test split")
-    recon = compute("recon", model, data)
-    metrics = evaluate(model, data.x_test, errors=recon.arrays)
+    recon, metrics = (measured_by or measure)(encoder=encoder, decoder=decoder, data=data, variational=variational)
     import onnxruntime
 
     meta = {
