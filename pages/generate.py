@@ -49,16 +49,16 @@ def sample_tab() -> None:
             "decodes to a plausible image. Pick a VAE in the sidebar (conv-vae-2, conv-vae-16, conv-bvae-10).",
             icon=":material/block:",
         )
+        return  # no sampling controls to show greyed out: the box says why, and what to pick instead
     s1, s2, s3 = st.columns([3, 1, 1])
-    temp = share.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", on=s1, disabled=not model.samples_prior,
-                     help="scales the prior's spread: low gives typical, blurry averages; high gives odd, varied ones")
-    seed = share.number_input("Seed", 0, 100_000, 0, key="gen_seed", on=s2, disabled=not model.samples_prior)
-    s3.button("Resample", key="gen_resample", disabled=not model.samples_prior, on_click=bump, args=("gen_seed",))
-    if model.samples_prior:
-        samples = sample_prior_grid(entry.path, entry.stamp, float(temp), int(seed))
-        show(png(samples), f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", 560)
-        st.download_button("Download the samples (PNG)", png(samples), f"{entry.name}-samples.png",
-                           "image/png", key="gen_png")
+    temp = share.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", on=s1,
+                        help="scales the prior's spread: low gives typical, blurry averages; high gives odd, varied ones")
+    seed = share.number_input("Seed", 0, 100_000, 0, key="gen_seed", on=s2)
+    s3.button("Resample", key="gen_resample", on_click=bump, args=("gen_seed",))
+    samples = sample_prior_grid(entry.path, entry.stamp, float(temp), int(seed))
+    show(png(samples), f"64 codes drawn from N(0, {temp:.1f}² I) and decoded (seed {seed})", 560)
+    st.download_button("Download the samples (PNG)", png(samples), f"{entry.name}-samples.png", "image/png",
+                       key="gen_png")
 
 
 @st.fragment

@@ -18,25 +18,22 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[1]
 SHELL_RAN = "_shell_ran"  # set by app.py in every run just before the page, taken (cleared) by the page
 
-PAGES = {
-    "Explore": [
-        ("pages/home.py", "Home", ":material/home:"),
-        ("pages/reconstructions.py", "Reconstructions", ":material/compare:"),
-        ("pages/latent_space.py", "Latent space", ":material/scatter_plot:"),
-        ("pages/draw.py", "Draw", ":material/draw:"),
-    ],
-    "Generate": [
-        ("pages/generate.py", "Generate", ":material/auto_awesome:"),
-        ("pages/denoise.py", "Denoise", ":material/blur_off:"),
-        ("pages/anomalies.py", "Anomalies", ":material/crisis_alert:"),
-        ("pages/compare.py", "Compare", ":material/view_column:"),
-        ("pages/compress.py", "Compress", ":material/compress:"),
-        ("pages/features.py", "Features", ":material/category:"),
-    ],
-    "Build": [
-        ("pages/train.py", "Train", ":material/model_training:"),
-    ],
-}
+# One flat list, in the order a lesson goes: with sections, Streamlit 1.67 puts each section's header and links in a
+# <div> straight inside the navigation's <ul>, so every link's <li> is outside a list (axe-core: 1 `list` and 11
+# `listitem` violations, serious, on every page; issue 22). Without sections the <li>s are the list's own children.
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:"),
+    ("pages/reconstructions.py", "Reconstructions", ":material/compare:"),
+    ("pages/latent_space.py", "Latent space", ":material/scatter_plot:"),
+    ("pages/draw.py", "Draw", ":material/draw:"),
+    ("pages/generate.py", "Generate", ":material/auto_awesome:"),
+    ("pages/denoise.py", "Denoise", ":material/blur_off:"),
+    ("pages/anomalies.py", "Anomalies", ":material/crisis_alert:"),
+    ("pages/compare.py", "Compare", ":material/view_column:"),
+    ("pages/compress.py", "Compress", ":material/compress:"),
+    ("pages/features.py", "Features", ":material/category:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+]
 
 
 HOME = "pages/home.py"
@@ -46,12 +43,10 @@ def navigation():
     """`st.navigation` over PAGES. Home is the default page, at the app's root address; /home (a page's own address,
     as every other page has one) is a hidden page that moves to it."""
     home = st.Page(ROOT / HOME, title="Home", icon=":material/home:", default=True, url_path="start")  # see below
-    sections = {section: [home if path == HOME else st.Page(ROOT / path, title=title, icon=icon)
-                          for path, title, icon in pages] for section, pages in PAGES.items()}
+    pages = [home if path == HOME else st.Page(ROOT / path, title=title, icon=icon) for path, title, icon in PAGES]
     # the default page's own name ("start") is never shown: it lives at the root; "home" is taken by this alias
-    sections["Explore"].append(st.Page(lambda: st.switch_page(home), title="Home", url_path="home",
-                                       visibility="hidden"))
-    return st.navigation(sections)
+    pages.append(st.Page(lambda: st.switch_page(home), title="Home", url_path="home", visibility="hidden"))
+    return st.navigation(pages)
 
 
 def enter() -> None:
@@ -71,7 +66,7 @@ def page_file(url_path: str) -> Path | None:
     """The file of the page at `url_path` ("" is Home, as `st.navigation` names the default page), or None."""
     if url_path in ("", "home"):
         return ROOT / HOME
-    files = [ROOT / path for pages in PAGES.values() for path, _, _ in pages]
+    files = [ROOT / path for path, _, _ in PAGES]
     return next((f for f in files if f.stem == url_path), None)
 
 
