@@ -19,7 +19,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tests' accessibility checks (issue 22), from the npm registry into .venv
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix $(VENV)/axe --no-audit --no-fund --silent axe-core@4.14.1
+
+install: $(STAMP) $(AXE)
 
 # `streamlit run app.py`, in a process that imports torch and the rest while the server starts (ui/serve.py)
 run: $(STAMP)
@@ -35,7 +40,7 @@ classroom: $(STAMP)
 
 # Two pytest-xdist workers, each taking the next test when it is free (worksteal): ~12 min against 16.3 in one
 # process on 2 cores (the cores sat a quarter idle while one test waited on a server, a worker or a browser).
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist worksteal
 

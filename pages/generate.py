@@ -52,7 +52,8 @@ def sample_tab() -> None:
         return  # no sampling controls to show greyed out: the box says why, and what to pick instead
     s1, s2, s3 = st.columns([3, 1, 1])
     temp = share.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="gen_temp", on=s1,
-                        help="scales the prior's spread: low gives typical, blurry averages; high gives odd, varied ones")
+                        help="scales the prior's spread: low gives typical, blurry averages; high gives odd, "
+                             "varied ones")
     seed = share.number_input("Seed", 0, 100_000, 0, key="gen_seed", on=s2)
     s3.button("Resample", key="gen_resample", on_click=bump, args=("gen_seed",))
     samples = sample_prior_grid(entry.path, entry.stamp, float(temp), int(seed))

@@ -80,9 +80,9 @@ if up is not None:
         x_hat = reconstruct(sel.model, x)
         u1, u2, u3 = st.columns([1, 1, 2])
         with u1:
-            big(x[0].numpy(), "what the model sees")
+            big(x[0].numpy(), f"{up.name}, as the model sees it")
         with u2:
-            big(x_hat[0].numpy(), "its reconstruction")
+            big(x_hat[0].numpy(), f"its reconstruction by {sel.entry.name}")
         with u3:
             st.metric("MSE", f"{float(mse_per_sample(x, x_hat)[0]):.4f}")
             st.metric("PSNR", f"{float(psnr_per_sample(x, x_hat)[0]):.2f} dB")

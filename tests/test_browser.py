@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.browser import assert_no_exception, screenshot, wait_idle
+from tests.browser import assert_accessible, assert_no_exception, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +109,7 @@ def test_latent_space_lasso_selection_and_probe(page, streamlit_url):
             break
     selected.wait_for(timeout=30_000)
     assert page.get_by_text(re.compile(r"^By class: ")).count() == 1
+    assert_accessible(page)  # with a selection (issue 22)
 
     caption = page.get_by_text(re.compile(r"^decoded at \(")).first
     before = caption.inner_text()

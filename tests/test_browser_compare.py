@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import assert_no_exception, screenshot, wait_idle
+from tests.browser import assert_accessible, assert_no_exception, screenshot, wait_idle
 from tests.test_browser_hands_on import drag
 
 pytestmark = pytest.mark.browser
@@ -30,4 +30,5 @@ def test_brushing_in_one_map_rings_the_same_images_in_the_other(page, streamlit_
     assert page.get_by_text(f"{len(in_b)} selected: shared neighbours").count() == 1
     assert page.get_by_text("B: conv-vae-16 (aligned onto A)").count() == 1  # the link chose the two models
     assert_no_exception(page)
+    assert_accessible(page)  # with a selection in both maps (issue 22)
     screenshot(page, "compare_twin_maps")

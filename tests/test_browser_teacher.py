@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from tests.browser import assert_no_exception, screenshot, start_server, stop_server, wait_idle
+from tests.browser import assert_accessible, assert_no_exception, screenshot, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +68,8 @@ def test_a_teacher_leads_two_students_through_follow_pause_and_a_lesson(browser,
             wait_idle(student)
             assert slider_value(student, "How many") == "20"
             assert_no_exception(student)
+        for tab in (teacher, ann):  # teacher mode and a following student (issue 22)
+            assert_accessible(tab)
         screenshot(teacher, "teacher_leading")
         screenshot(ann, "student_following")
 
@@ -75,6 +77,7 @@ def test_a_teacher_leads_two_students_through_follow_pause_and_a_lesson(browser,
         wait_idle(teacher)
         ann.get_by_text("The teacher paused the class.").wait_for(timeout=10_000)
         assert ann.get_by_role("slider", name="How many").is_disabled()
+        assert_accessible(ann)
         screenshot(ann, "student_paused")
         teacher.get_by_text("Pause the class").click()
         wait_idle(teacher)
