@@ -10,6 +10,7 @@ from ae.explore.anomaly import DEEP_SVDD_MNIST, MIN_NORMAL, flagged, scores
 from ui import share
 from ui.analysis import need
 from ui.cache import one_class_model, reconstruct_images
+from ui.describe import chart
 from ui.images import pairs
 from ui.plots import class_scores_chart, error_histogram, roc_chart
 from ui.shell import ensure_shell
@@ -28,7 +29,7 @@ st.subheader(f"Which test images does {entry.name} rebuild worst?")
 report = ReconReport.of(recon.arrays)
 pct = share.slider("Flag images above this percentile of the error", 80.0, 99.9, 97.0, 0.1, key="an_pct")
 thr, idx = flagged(report.mse, pct)
-st.plotly_chart(error_histogram(report.mse, thr), key="an_hist")
+chart(error_histogram(report.mse, thr), "an_hist")
 labels = data.y_test.numpy() if data.y_test is not None else None
 st.caption(f"{len(idx)} of {len(report.mse):,} test images are above {thr:.4f}; the worst 24 are shown.")
 shown = idx[:24]
@@ -73,8 +74,8 @@ if not separable:
     st.info(f"The {data.name} test split has {has}, so there is nothing to separate: AUROC needs normal images and "
             "others.")
 g1, g2 = st.columns(2)
-g1.plotly_chart(roc_chart(oc.arrays["fpr"], oc.arrays["tpr"], auroc), key="an_roc")
-g2.plotly_chart(class_scores_chart(oc_scores, labels, data.class_names, normal), key="an_box")
+chart(roc_chart(oc.arrays["fpr"], oc.arrays["tpr"], auroc), "an_roc", target=g1)
+chart(class_scores_chart(oc_scores, labels, data.class_names, normal), "an_box", target=g2)
 
 st.markdown("**Inputs from outside the data**")
 typical = float(np.median(oc_scores[labels == normal]))

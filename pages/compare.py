@@ -25,6 +25,7 @@ from ui.cache import (
     timed_on,
     twin_maps,
 )
+from ui.describe import chart, selection_text
 from ui.images import show, tile_png
 from ui.plots import metric_bars, twin_map
 from ui.reports import compare_report
@@ -130,7 +131,7 @@ available = [k for k in METRICS if k in table and table[k].notna().any()]
 if not available:
     st.stop()
 metric = share.segmented_control("Bar chart of", available, available[0], key="cmp_metric")
-st.plotly_chart(metric_bars(table, metric, METRICS[metric]), key="cmp_chart")
+chart(metric_bars(table, metric, METRICS[metric]), "cmp_chart", note=f"{metric}: {METRICS[metric] or 'as measured'}.")
 d1, d2 = st.columns(2)
 d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), f"latent-lab-{data.name}.csv",
                    "text/csv", key="cmp_csv")
@@ -201,7 +202,8 @@ if two:
     for col, key, title, coords, v in ((m1, "cmp_twin_a", f"A: {ea.name}", map_a, values[0]),
                                        (m2, "cmp_twin_b", f"B: {eb.name} (aligned onto A)", map_b, values[1])):
         fig = twin_map(coords, labels, data.class_names, AXES[method], title, v, brushed)
-        col.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
+        chart(fig, key, target=col, on_select="rerun", selection_mode=("box", "lasso"),
+              selection=lambda _ev: selection_text(brushed, labels, data.class_names))
     st.caption(f"{method_name} maps of the same {len(map_a):,} test images; B's map is turned, mirrored and scaled "
                "onto A's (orthogonal Procrustes), so an image sits in comparable places. Select points with the "
                "lasso or box in either map: the same images are ringed in both.")

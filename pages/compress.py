@@ -8,6 +8,7 @@ from ae.explore.compress import bytes_at_psnr, decoder_bytes, payback_images, ra
 from ui import share
 from ui.analysis import need
 from ui.cache import compress_side_by_side, load_model, rate_distortion_rows
+from ui.describe import chart
 from ui.images import show, tile_png
 from ui.plots import rate_distortion_chart
 from ui.shell import ensure_shell
@@ -40,7 +41,7 @@ need(data, *[("compress", path) for _, path, _ in models], (f"pca-{pca_k}", None
 rows = rate_distortion_rows(models, data.name, pca_k)
 metric = share.segmented_control("Quality", ["psnr", "ssim"], "psnr", key="cp_metric",
                               format_func=lambda m: m.upper())
-st.plotly_chart(rate_distortion_chart(rows, metric, raw), key="cp_chart")
+chart(rate_distortion_chart(rows, metric, raw), "cp_chart")
 st.caption("Codes: float32, then 8, 6 and 4 bits per number over the range the train split's codes span; "
            "'zlib' is the same integers after a lossless coder, 'entropy' what an ideal coder of each number's "
            "measured distribution needs. JPEG and WebP files include their headers (JPEG's is about 300 bytes).")

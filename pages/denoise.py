@@ -8,6 +8,7 @@ from ae.explore.denoise import LEVEL_STEP, MAX_LEVEL, nearest_level
 from ui import share
 from ui.analysis import need, need_some
 from ui.cache import denoise_examples, draw_psnr_chart, noise_scores_at
+from ui.describe import chart
 from ui.images import show, tile_png
 from ui.shell import ensure_shell
 from ui.state import current_selection, pick_models
@@ -58,7 +59,7 @@ def results() -> None:
     have = need_some(data, *[("denoise", path) for _, path, _ in usable])
     ready = tuple(m for m, a in zip(usable, have) if a is not None)
     if ready:
-        st.plotly_chart(draw_psnr_chart(ready, data.name, kind, float(level), label), key="dn_chart")
+        chart(draw_psnr_chart(ready, data.name, kind, float(level), label), "dn_chart")
     st.caption(f"Each curve is measured once per model on the first {MEASURED} test images, at every level in steps "
                f"of {LEVEL_STEP}, by the analysis worker, and kept for everyone.")
 

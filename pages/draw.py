@@ -11,6 +11,7 @@ from ui.analysis import need
 from ui.cache import AXES, MAP_METHODS, drawing_fill, drawing_path, map_choices, read_drawing_on, test_codes
 from ui.canvas import draw_canvas
 from ui.class_map import name_box, send, spotlight, teacher_board
+from ui.describe import chart
 from ui.images import big, png, show, tile_png
 from ui.plots import drawing_map
 from ui.shell import ensure_shell
@@ -80,7 +81,7 @@ else:  # not st.stop(): a page that stops early loses its URL, and a class led h
         plane, coords, _ = map_of_test_split(sel, method)
         point, exact = place_on_map(report, coords, plane)
         axes = AXES.get(method, ("z[0]", "z[1]"))
-        st.plotly_chart(drawing_map(coords, labels, names, axes, point, report.nearest), key="dr_map")
+        chart(drawing_map(coords, labels, names, axes, point, report.nearest), "dr_map")
         st.caption("The star is your drawing, the circled points its nearest test codes. " + (
             "Its place is exact: the map is a linear function of the code." if exact else
             f"{method_name} cannot place a new point without refitting, so the star sits at the distance-weighted "

@@ -7,6 +7,7 @@ from ae.store.export import codes_csv
 from ui import share
 from ui.analysis import need
 from ui.cache import load_model, probe_matrices, probe_table, test_features
+from ui.describe import chart
 from ui.plots import confusion_chart, probe_chart
 from ui.shell import ensure_shell
 from ui.state import current_dataset, pick_models
@@ -42,7 +43,7 @@ if len(data.x_train) > MAX_PROBE_TRAIN:
                "probe's accuracy barely moves beyond that, and the fits stay seconds); every score is on all "
                f"{len(data.x_test):,} test samples.")
 probe = share.segmented_control("Probe", PROBES, "logistic", key="ft_probe")
-st.plotly_chart(probe_chart(table, probe), key="ft_chart")
+chart(probe_chart(table, probe), "ft_chart")
 best = table[(table["probe"] == probe) & (table["labels"] == "all")].sort_values("mean", ascending=False)
 st.dataframe(best[["features", "mean"]].rename(columns={"mean": "accuracy, all labels"}), hide_index=True,
              key="ft_best")
@@ -53,8 +54,7 @@ matrices = probe_matrices(models, data.name, pca_k)
 features = c1.selectbox("Features", list(matrices), key="ft_features")
 per_class = share.select_slider("Labels per class", LABELS_PER_CLASS, None, key="ft_labels", on=c2,
                              format_func=lambda k: "all" if k is None else str(k))
-st.plotly_chart(confusion_chart(confusion_of(matrices[features], probe, per_class), data.class_names),
-                key="ft_confusion")
+chart(confusion_chart(confusion_of(matrices[features], probe, per_class), data.class_names), "ft_confusion")
 st.caption("The confusion matrix of the first of the three seeds.")
 
 st.download_button(f"Download the {features} features of the test split (.csv)",

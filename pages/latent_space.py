@@ -7,6 +7,7 @@ from ae.explore.analysis import recon_table
 from ae.store.export import codes_csv
 from ui import share
 from ui.analysis import need
+from ui.brushing import picked
 from ui.cache import (
     AXES,
     MAP_METHODS,
@@ -18,6 +19,7 @@ from ui.cache import (
     reconstruct_images,
     test_codes,
 )
+from ui.describe import chart, selection_text
 from ui.images import big, pairs, png, show
 from ui.shell import ensure_shell
 from ui.state import current_selection, map_of_test_split
@@ -55,26 +57,26 @@ the_plane, coords, origin = map_of_test_split(sel, method, i, j)
 axes = AXES.get(method, (f"z[{i}]", f"z[{j}]"))
 labels = data.y_test.numpy() if data.y_test is not None else None
 fig = draw_map(entry.path, entry.stamp, data.name, method, i, j, thumbs_on)
-event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
+event = chart(fig, "map_chart", on_select="rerun", selection_mode=("points", "box", "lasso"),
+              selection=lambda ev: selection_text(picked(ev), labels, data.class_names))
 st.caption(f"The map: {origin}. Drag a lasso (or pick the box tool) to select points; click one point to see its "
            "image.")
 
-picked = sorted({int(p["customdata"]) for p in (event.selection.points if event else [])
-                 if p.get("customdata") is not None})
-if picked:
-    st.subheader(f"{len(picked)} selected image{'s' if len(picked) > 1 else ''}")
+chosen = list(picked(event))
+if chosen:
+    st.subheader(f"{len(chosen)} selected image{'s' if len(chosen) > 1 else ''}")
     if labels is not None:
-        counts = np.bincount(labels[picked], minlength=len(data.class_names))
+        counts = np.bincount(labels[chosen], minlength=len(data.class_names))
         st.caption("By class: " + ", ".join(f"{data.class_names[c]}: {n}" for c, n in enumerate(counts) if n))
-    shown = picked[:48]
+    shown = chosen[:48]
     x_hat = reconstruct_images(entry.path, entry.stamp, data.name, tuple(shown))
     if data.kind == "image":
         caps = [f"#{k}" + (f" · {data.class_names[labels[k]]}" if labels is not None else "") for k in shown]
         pairs(data.test_x(shown).numpy(), x_hat, caps)
     else:
         st.dataframe(recon_table(data, np.array(shown), x_hat), key="map_selected_table")
-    if len(picked) > 48:
-        st.caption(f"Showing the first 48 of {len(picked)}.")
+    if len(chosen) > 48:
+        st.caption(f"Showing the first 48 of {len(chosen)}.")
 
 # Deferred: the CSV is built when someone clicks, not on every rerun of every student's page.
 st.download_button("Download the codes and this map (CSV)",
@@ -96,7 +98,7 @@ else:
                "earlier frame.)")
     if share.toggle(f"Show the film ({epochs} epochs)", False, key="map_film_on",
                  help="a few hundred KB for the browser to draw, so it waits until you ask for it"):
-        st.plotly_chart(learning_film(entry.path, entry.stamp, data.name), key="map_film")
+        chart(learning_film(entry.path, entry.stamp, data.name), "map_film")
 
 st.divider()
 st.subheader("Decode the map")

@@ -19,6 +19,7 @@ from ae.store.export import codes_csv, import_model_zip, model_zip
 from ui.analysis import analyse_in_background, need_some
 from ui.cache import catalog, job_queue, open_dataset, test_codes
 from ui.class_board import name_box, teacher_board, trainer_name
+from ui.describe import chart
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.onnx_box import onnx_box
@@ -99,7 +100,7 @@ def show_running(job) -> None:
     c1, c2 = st.columns([3, 2])
     with c1:
         if len(s.history):
-            st.plotly_chart(loss_chart(s.history), key="train_chart")
+            chart(loss_chart(s.history), "train_chart")
     with c2:
         if s.preview is not None and job.preview_input is not None:
             both = np.concatenate([job.preview_input, s.preview])
@@ -107,8 +108,7 @@ def show_running(job) -> None:
                  caption=f"fixed test images (top) and their reconstructions after epoch {s.epoch}")
         if s.frames and s.frame_index is not None:
             labels, class_names = recording_labels(job, s.frame_index)
-            st.plotly_chart(latent_scatter(s.frames[-1], labels, class_names, ("PC 1", "PC 2"), height=340),
-                            key="train_live_map")
+            chart(latent_scatter(s.frames[-1], labels, class_names, ("PC 1", "PC 2"), height=340), "train_live_map")
             st.caption(f"The map of {len(s.frame_index)} test codes after epoch {len(s.frames)} (aligned to the "
                        "epoch before). The whole film plays on the Latent space page once it is saved.")
     st.button("Stop (keep the best weights so far)", key="train_stop", on_click=stop_job, args=(job.spec.id,),

@@ -27,7 +27,7 @@ def test_the_app_uses_no_private_streamlit_api():
 def test_every_page_starts_inside_the_shell_and_the_shell_lists_every_page():
     from ui.shell import PAGES
 
-    listed = {path for pages in PAGES.values() for path, _, _ in pages}
+    listed = {path for path, _, _ in PAGES}
     files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
     assert listed == files
     for path in files:

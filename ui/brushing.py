@@ -11,7 +11,8 @@ import streamlit as st
 SEEN, ACTIVE = "_brush_seen", "_brush_active"  # each chart's last selection, and the chart selected in last
 
 
-def _picked(event) -> tuple[int, ...]:
+def picked(event) -> tuple[int, ...]:
+    """The test images a chart's selection event names (each point's customdata), in order."""
     points = ((event or {}).get("selection") or {}).get("points") or []
     return tuple(sorted({int(p["customdata"]) for p in points if p.get("customdata") is not None}))
 
@@ -21,7 +22,7 @@ def brushed_points(keys: Sequence[str]) -> np.ndarray | None:
     drawn; None when nothing is selected."""
     ss = st.session_state
     seen = ss.get(SEEN, {})
-    now = {k: _picked(ss.get(k)) for k in keys}
+    now = {k: picked(ss.get(k)) for k in keys}
     changed = [k for k in keys if now[k] != seen.get(k, ())]
     ss[SEEN] = now
     if changed:

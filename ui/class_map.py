@@ -23,6 +23,7 @@ import torch
 from ae.explore.drawing import majority, place_on_map
 from ae.store.export import drawings_zip
 from ui.cache import AXES, MAP_METHODS, class_channel, map_choices, read_drawing_on
+from ui.describe import chart
 from ui.follow import class_mode, is_student
 from ui.images import png, show
 from ui.plots import class_drawings_map
@@ -174,7 +175,7 @@ def _board(sel: Selection, method: str, method_name: str) -> None:
     else:
         st.caption(f"{len(table)} drawing{'s' if len(table) != 1 else ''} from the class, read by "
                    f"**{sel.entry.name}** and placed on its {method_name} map of the test digits (dots, by class).")
-        st.plotly_chart(figure, key="class_map_plot")
+        chart(figure, "class_map_plot")
         show([png(im, 2) for im in images],
              [f"{r['name']} · {r['nearest class']} · MSE {r['error']:.3f}" for _, r in table.iterrows()], 56)
     c1, c2, c3 = st.columns([2, 1, 1])

@@ -24,6 +24,7 @@ import torch
 from ae.data.noise import corrupt
 from ae.explore.drawing import place_on_map
 from ui.cache import AXES, MAP_METHODS, catalog, class_channel, fit_plane, map_coords, open_dataset, read_drawing_on
+from ui.describe import chart
 from ui.follow import QUESTION, is_student
 from ui.images import png, show
 from ui.lessons import Question
@@ -165,9 +166,9 @@ def student_panel() -> None:
                 show(png(image, 4), f"test image #{q['image']}" + (f", noise {q['noise']}" if q.get("noise") else ""),
                      112)
         with c2:
-            st.plotly_chart(question_map(q, coords, data, method, mine, None, truth[0] if truth else None,
-                                         clickable=not q.get("revealed")),
-                            key="q_map", on_select=functools.partial(_clicked, q["id"]), selection_mode="points")
+            chart(question_map(q, coords, data, method, mine, None, truth[0] if truth else None,
+                               clickable=not q.get("revealed")),
+                  "q_map", on_select=functools.partial(_clicked, q["id"]), selection_mode="points")
         if truth is not None:
             far = f" Yours is {np.linalg.norm(mine - truth[0]):.2f} away." if mine is not None else ""
             st.success(f"**The model's answer:** {truth[1]} (the gold star).{far}", icon=":material/visibility:")
@@ -223,8 +224,8 @@ def _teacher_heat() -> None:
         st.markdown(f":material/quiz: **You asked:** {q['ask']} · **{len(got)}** answer{'s' if len(got) != 1 else ''}"
                     + (" · revealed" if truth else ""))
         digest = hashlib.blake2b(got.tobytes(), digest_size=6).hexdigest()
-        st.plotly_chart(question_map(q, coords, data, method, None, got, truth[0] if truth else None,
-                                     clickable=False), key=f"q_heat_{digest}_{bool(truth)}")
+        chart(question_map(q, coords, data, method, None, got, truth[0] if truth else None, clickable=False),
+              f"q_heat_{digest}_{bool(truth)}")
         if truth is not None and len(got):
             d = np.linalg.norm(got - truth[0], axis=1)
             st.caption(f"The model's answer: {truth[1]}. The class's answers are {np.median(d):.2f} from it "
