@@ -362,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
                     + data_help)
     an.add_argument("--label-column", help="the CSV column holding the labels (CSV only)")
     an.add_argument("--kinds", nargs="*", help="which analyses (default: every per-model one that applies): recon, "
-                    "maps, denoise, compress, probes; on request: detectors, speed; "
+                    "maps, denoise, compress, probes; on request: detector-C, speed; "
                     "of the dataset alone: oneclass-C, codecs, pca-K, raw-probes")
     an.set_defaults(fn=cmd_analyse)
     pt = sub.add_parser("pretrain", help="rebuild the pretrained zoo (seeded) and its manifest", formatter_class=fmt)

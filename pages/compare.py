@@ -76,9 +76,10 @@ for k in picked:
         st.error(f"{e.name} cannot be loaded: {err}")
 reports = need(data, *[("recon", compatible[k].path) for k in loaded])  # each model's errors, computed once
 wanted = {k: decision_kinds(compatible[k].arch, data) for k in loaded}  # the table's other columns, when stored
-need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in wanted[k] if kind != "detectors"])
-need_some(data, *[("detectors", compatible[k].path) for k in loaded if "detectors" in wanted[k]],
-          background=True)  # ten trainings a model: behind every page's own analyses
+need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in wanted[k]
+                  if not kind.startswith("detector-")])
+need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in wanted[k] if kind.startswith("detector-")],
+          background=True, together="One-class detectors of each design (a training per class and model)")
 with st.spinner(f"Rebuilding the same {n} test images with each of the {len(loaded)} models…"):
     for k, recon in zip(loaded, reports):
         e, meta = compatible[k], loaded[k]
@@ -93,7 +94,7 @@ with st.spinner(f"Rebuilding the same {n} test images with each of the {len(load
             "model": e.name, "kind": variant_title(e.variant), "arch": e.arch, "latent": e.latent_dim,
             "parameters": e.parameters, "test MSE": whole["mse"], "PSNR dB": whole.get("psnr"),
             "SSIM": whole.get("ssim"),
-            **decision_numbers(e.path, data.name),
+            **decision_numbers(e.path, e.arch, data.name),
             "ELBO nats": meta.get("metrics", {}).get("elbo") if same_data else None,
             "train seconds": meta.get("train_seconds"), "trained on": f"{meta.get('train_device', '?')}, "
             f"{meta.get('dataset', {}).get('name', '?')}",

@@ -206,4 +206,4 @@ def test_a_one_off_call_runs_on_the_analysis_worker_and_brings_its_errors_back(c
     assert result.kind == "speed" and result.info["ms"] > 0
     assert [t for t in ts.data if str(t["key"]).startswith("run_call")], ts.data  # a task, not this process
     with pytest.raises(InputError, match="imported model's design is a graph"):
-        queue.call(compute, data=mnist5k, key="detectors", model=SimpleNamespace(cfg=SimpleNamespace(arch="onnx")))
+        queue.call(compute, data=mnist5k, key="detector-0", model=SimpleNamespace(cfg=SimpleNamespace(arch="onnx")))

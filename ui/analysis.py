@@ -74,14 +74,15 @@ def need(data: Dataset, *wanted: tuple[str, str | None]) -> list[Analysis]:
     return found
 
 
-def need_some(data: Dataset, *wanted: tuple[str, str | None], background: bool = False) -> list[Analysis | None]:
+def need_some(data: Dataset, *wanted: tuple[str, str | None], background: bool = False,
+              together: str = "") -> list[Analysis | None]:
     """Like `need`, but the page goes on with what is there: the missing ones get a progress bar here and None
-    (`background`: they may wait behind every page's own analyses)."""
+    (`background`: they may wait behind every page's own analyses; `together`: one bar for them all, so named)."""
     found = [stored(key, model, data) for key, model in wanted]
     priority = BACKGROUND_PRIORITY if background else PAGE_PRIORITY
     missing = [request(key, model, data, priority) for (key, model), a in zip(wanted, found) if a is None]
     if missing:
-        waiting(missing)
+        waiting(missing, together, len(wanted))
     return found
 
 
@@ -101,19 +102,26 @@ def analyse_in_background(model: str) -> None:
 
 
 @st.fragment(run_every=1.0)
-def waiting(tasks: list[str]) -> None:
-    """One progress bar per analysis being computed, refreshed every second; the page reruns when all are done."""
+def waiting(tasks: list[str], together: str = "", of: int = 0) -> None:
+    """One progress bar per analysis being computed (or one for them all, `together`, out of `of` asked for),
+    refreshed every second; the page reruns when all are done."""
     queue = analysis_queue()
     states = [queue.status(t) for t in tasks]
     if all(s is not None and s.state == "done" for s in states):
         st.rerun()
     for task, s in zip(tasks, states):
-        if s is None:
-            continue
-        if s.state == "failed":
+        if s is not None and s.state == "failed":
             st.error(f"**{s.title} could not be computed.** {s.error}", icon=":material/error:")
             st.button("Try again", key=f"retry_{task}", on_click=queue.forget, args=(task,))
-            continue
+    live = [s for s in states if s is not None and s.state != "failed"]
+    if together:
+        done = of - len(tasks) + sum(s.state == "done" for s in live)
+        now = sum(s.fraction for s in live if s.state == "running")
+        st.progress(min((done + now) / max(of, 1), 1.0),
+                    text=f"{together}: {done} of {of} done, computed once on a worker in the background and kept "
+                         "for everyone")
+        return
+    for s in live:
         st.progress(min(max(s.fraction, 0.0), 1.0), text=describe(s))
 
 

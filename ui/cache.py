@@ -205,14 +205,14 @@ def twin_maps(a: str, a_stamp: int, b: str, b_stamp: int, dataset_name: str, met
                                                  map_a, map_b)
 
 
-def decision_numbers(path: str, dataset_name: str) -> dict:
-    """Compare's decision columns from whatever of the model's probes, compress, detectors and speed analyses is
+def decision_numbers(path: str, arch: str, dataset_name: str) -> dict:
+    """Compare's decision columns from whatever of the model's probes, compress, detector and speed analyses is
     stored (None for the rest: the page shows their progress)."""
-    from ae.explore.decision import DECISION_KINDS
+    from ae.explore.decision import decision_kinds
     from ae.explore.decision import decision_numbers as numbers
 
     data = open_dataset(dataset_name)
-    return numbers({k: getattr(stored(k, path, data), "info", None) for k in DECISION_KINDS})
+    return numbers({k: getattr(stored(k, path, data), "info", None) for k in decision_kinds(arch, data)})
 
 
 def timed_on(paths: list[str], dataset_name: str) -> list[str]:

@@ -15,24 +15,26 @@ from ae.models.base import Autoencoder
 
 EIGHT_BITS = "8 bits, entropy"  # the Compress analysis' setting this table reports: 8 bits per number, entropy coded
 TIMED = 1000  # images per inference timing
-DECISION_KINDS = ("probes", "compress", "detectors", "speed")  # the stored analyses the table reads
 COLUMNS = ("kNN-5 accuracy", "linear probe accuracy", "bytes per image (8 bits)", "PSNR at 8 bits",
            "one-class mean AUROC", "inference ms / 1,000")
 
 
 def decision_kinds(arch: str, data: Dataset) -> list[str]:
-    """The analyses of DECISION_KINDS that a model of this arch has on this data (an imported graph cannot be
-    retrained as one-class detectors; a set without labels has no probes)."""
-    from ae.explore.analyses import applies
+    """The stored analyses the table reads for a model of this arch on this data: its probes, its rate-distortion,
+    a one-class detector of its design per class (not for an imported graph, which cannot be retrained) and its
+    inference time; those that mean something for the data."""
+    from ae.explore.analyses import applies, detector_keys
     from ae.models.imported import ARCH as IMPORTED
 
-    return [k for k in DECISION_KINDS if applies(k, data) and not (k == "detectors" and arch == IMPORTED)]
+    keys = ["probes", "compress", *(detector_keys(data) if arch != IMPORTED else []), "speed"]
+    return [k for k in keys if applies(k, data)]
 
 
 def decision_numbers(infos: dict[str, dict[str, Any] | None]) -> dict[str, float | None]:
-    """Each of COLUMNS from the stored analyses' info (kind -> info, None or absent where not stored): kNN-5 and
+    """Each of COLUMNS from the stored analyses' info (key -> info, None where not stored yet): kNN-5 and
     linear-probe accuracy with all labels (Features' probes), bytes per image at 8 bits and the PSNR it keeps
-    (Compress' rate-distortion), the mean one-class AUROC of the model's design, and its inference time."""
+    (Compress' rate-distortion), the mean one-class AUROC of the model's design (once every class's detector is
+    in), and its inference time."""
     probe_rows = (infos.get("probes") or {}).get("rows", [])
 
     def accuracy(probe: str) -> float | None:
@@ -40,9 +42,12 @@ def decision_numbers(infos: dict[str, dict[str, Any] | None]) -> dict[str, float
         return float(found[0]) if found else None
 
     eight = next((r for r in (infos.get("compress") or {}).get("rows", []) if r.get("setting") == EIGHT_BITS), None)
-    auroc, ms = (infos.get("detectors") or {}).get("mean"), (infos.get("speed") or {}).get("ms")
+    detectors = [v for k, v in infos.items() if k.startswith("detector-")]
+    aurocs = [float(v["auroc"]) for v in detectors if v is not None and v.get("auroc") is not None]
+    auroc = sum(aurocs) / len(aurocs) if aurocs and all(v is not None for v in detectors) else None
+    ms = (infos.get("speed") or {}).get("ms")
     return dict(zip(COLUMNS, (accuracy("knn-5"), accuracy("logistic"), None if eight is None else float(eight["bytes"]),
-                              None if eight is None else float(eight["psnr"]), None if auroc is None else float(auroc),
+                              None if eight is None else float(eight["psnr"]), auroc,
                               None if ms is None else float(ms))))
 
 
