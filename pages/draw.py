@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from ae.data.imageio import prepare_drawing
+from ae.data.imageio import MAX_UPLOAD_BYTES, prepare_drawing, prepare_image
+from ae.errors import InputError
 from ae.explore.drawing import majority, place_on_map
 from ae.explore.embed import MIN_MAP_POINTS
 from ui import share
@@ -32,22 +33,43 @@ labels = data.y_test.numpy() if data.y_test is not None else None
 names = data.class_names
 
 spotlight()
+SOURCES = ("Draw", "Upload a picture", "Pick a test digit")
 left, right = st.columns([2, 3])
 with left:
     name_box()
-    width = share.slider("Stroke width", 6, 40, 22, key="dr_width")
-    rgba = draw_canvas(width, key="dr_canvas")
-    st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and clears.")
-x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's images
+    source = share.segmented_control("Your digit", list(SOURCES), SOURCES[0], key="dr_source",
+                                     help="drawing needs a pointer (a mouse, a pen or a finger); an uploaded picture "
+                                          "or a test digit gets the same reading and the same place on the map")
+    x = None
+    if source == SOURCES[0]:
+        width = share.slider("Stroke width", 6, 40, 22, key="dr_width")
+        rgba = draw_canvas(width, key="dr_canvas")
+        st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and "
+                   "clears. Drawing needs a pointer: without one, choose **Upload a picture** or **Pick a test "
+                   "digit** above.")
+        x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's
+    elif source == SOURCES[1]:
+        up = st.file_uploader(f"A PNG or JPEG of a digit, up to {MAX_UPLOAD_BYTES // 2**20} MB (a dark digit on light "
+                              "paper is inverted to match the training digits)", type=["png", "jpg", "jpeg"],
+                              key="dr_upload")
+        if up is not None:
+            try:
+                x, _notes = prepare_image(up.getvalue(), model.cfg.input_shape)
+            except InputError as e:
+                st.error(f"**{up.name} cannot be used:** {e}")
+    else:
+        k = int(share.number_input("Test image", 0, len(data.x_test) - 1, 0, key="dr_test_index"))
+        x = data.test_x([k])
+        big(x[0].numpy(), f"test image #{k}" + (f", a {names[labels[k]]}" if labels is not None else ""))
 with right:
     need(data, ("recon", entry.path), ("maps", entry.path))  # the test split's errors and codes, computed once
 teacher_board(sel)
 if x is not None:
     send(x)
 if x is None:
-    right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet). "
-               f"As you draw, {entry.name}'s reconstruction, its error, where it lands on the latent map and the "
-               "test images it resembles appear here.", icon=":material/draw:")
+    right.info("**Draw a digit** in the black square, holding the mouse button down (a finger works on a tablet), "
+               f"or upload a picture of one. {entry.name}'s reconstruction, its error, where it lands on the latent "
+               "map and the test images it resembles appear here.", icon=":material/draw:")
 else:  # not st.stop(): a page that stops early loses its URL, and a class led here would not see it
     report = read_drawing_on(entry.path, entry.stamp, data.name, x)
     with right:

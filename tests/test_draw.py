@@ -100,3 +100,25 @@ def test_a_vae_walks_from_the_drawing_to_a_test_digit():
     assert not at.exception
     strip = at.image[-1].proto.imgs[0]
     assert "decoded along the straight line" in strip.caption and "test image #" in strip.caption
+
+
+@pytest.mark.slow
+def test_without_a_pointer_a_test_digit_gets_the_same_reading_and_place():
+    """Issue 22: drawing needs a pointer, so a test digit (or an uploaded picture) can stand in for the drawing."""
+    from ae.run.analyse import find
+    from ae.store.zoo import ZOO_DIR
+
+    at = app("pages/draw.py", model="pretrained/conv-ae-2")
+    assert any("Drawing needs a pointer" in c.value for c in at.caption)
+    at.segmented_control(key="dr_source").set_value("Pick a test digit").run()
+    at.number_input(key="dr_test_index").set_value(12).run()
+    assert not at.exception and not at.error
+    from ae.data.sources import load_dataset
+
+    mnist = load_dataset("mnist-5k")
+    stored = find("recon", ZOO_DIR / "conv-ae-2.json", mnist).arrays["mse"][12]
+    metrics = {m.label: m.value for m in at.metric}
+    assert abs(float(metrics["Error (MSE)"]) - stored) < 1e-3, (metrics, stored)  # its own test error
+    digit = mnist.class_names[int(mnist.y_test[12])]
+    assert any(f"test image #12, a {digit}" in i.proto.imgs[0].caption for i in at.image)
+    assert len(at.get("plotly_chart")) == 1  # and its place on the map
