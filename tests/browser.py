@@ -121,7 +121,8 @@ def page(shared_context):
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished the current run (its status widget says 'Running' while busy)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]', timeout=timeout)
+    # attached, not visible: in projector mode the sidebar is drawn but hidden
+    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]', state="attached", timeout=timeout)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"

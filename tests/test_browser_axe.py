@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import accessibility_violations, assert_accessible, assert_no_exception, wait_idle
+from tests.browser import accessibility_violations, assert_accessible, assert_no_exception, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,8 @@ PAGES = ["", "reconstructions", "latent_space", "draw", "generate", "denoise", "
 def settled(page) -> None:
     """The run is over and no analysis is still filling the page in."""
     wait_idle(page)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stProgress\"]')",
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stProgress\"]')"
+                           " && !document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stSpinner\"]')",
                            timeout=120_000)
     page.get_by_role("heading", level=1).first.wait_for()
 
@@ -60,3 +61,27 @@ def test_the_check_fails_on_a_violation(page, streamlit_url):
     found = accessibility_violations(page)
     assert any(f.startswith("color-contrast (serious)") and "faint" in f for f in found), found
     assert any(f.startswith("image-alt (critical)") for f in found), found
+
+
+def test_projector_mode_at_1280x720_hides_the_sidebar_enlarges_the_page_and_stays_accessible(browser, streamlit_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        tab = ctx.new_page()
+        tab.goto(f"{streamlit_url}/latent_space")
+        settled(tab)
+        normal = tab.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+        tab.goto(f"{streamlit_url}/latent_space?projector=1")  # the link a teacher copies for the projector
+        tab.get_by_role("button", name="Leave projector mode").wait_for()
+        settled(tab)
+        tab.locator('.st-key-map_chart [data-testid="stPlotlyChart"]').wait_for(timeout=60_000)
+        tab.wait_for_timeout(1000)  # Plotly lays the map out after the run
+        big = tab.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+        assert big >= 1.4 * normal, (normal, big)
+        assert not tab.locator('[data-testid="stSidebar"]').is_visible()
+        assert_accessible(tab)
+        screenshot(tab, "projector_latent_space")
+        tab.get_by_role("button", name="Leave projector mode").click()
+        tab.locator('[data-testid="stSidebar"]').wait_for(state="visible")
+        assert "projector" not in tab.url
+    finally:
+        ctx.close()

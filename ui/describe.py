@@ -155,7 +155,9 @@ def chart(fig, key: str, *, target=st, selection: Callable[[object], str] | None
     """st.plotly_chart(fig, key=key, **kwargs) on `target`, then its description behind a toggle; returns what
     st.plotly_chart returns (the selection event when on_select is set). `note`: a sentence the figure cannot say
     (what a good value is); `selection(event)`: what is selected, in words."""
-    event = target.plotly_chart(fig, key=key, **kwargs)
+    from ui.projector import enlarged
+
+    event = target.plotly_chart(enlarged(fig), key=key, **kwargs)
     with target.expander("Describe this chart", icon=":material/description:"):
         text, table = describe(fig, selection(event) if selection else "")
         st.markdown(" ".join(p for p in (note, text) if p))

@@ -151,7 +151,9 @@ def write_link() -> None:
     """The URL after this run: the sidebar's choices and the page's linked widgets, as they are now. (After st.stop()
     Streamlit drops this write: the URL then holds what `shared_view` and `_mirror` wrote during the run.)"""
     _lead()  # first: after st.stop() the URL write below may end the run
-    params = view_params()
+    from ui.projector import link_params
+
+    params = link_params(view_params())  # the teacher's own tab keeps projector=1; the class is not sent it
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 

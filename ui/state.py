@@ -14,6 +14,7 @@ from ae.errors import InputError
 from ae.models.base import Autoencoder
 from ae.store.catalog import ModelEntry
 from ae.store.checkpoints import CheckpointError
+from ui import projector
 from ui.cache import catalog, device_name, forget_failed_datasets, load_model, loads, open_dataset
 from ui.share import LOCKED, take_link
 from ui.shell import switch_to
@@ -57,6 +58,7 @@ def render_sidebar(page: str) -> None:
     yours = set(mine)  # captured: AppTest calls format_func outside the session, where my_uploads() is empty
     names = dataset_names() + mine
     take_link(names, list(entries))
+    projector.take_link()
     switch_to(st.session_state.pop(OPEN_PAGE, None), page)
     go_to_step(page, names, list(entries))
     follow_teacher(page, names, list(entries))
@@ -86,6 +88,7 @@ def render_sidebar(page: str) -> None:
         if entry is not None and entry.about:
             st.caption(entry.about)
         st.caption(f"Running on **{device_name()}**")
+        projector.toggle()
         sidebar_box(browser_id(), controls=teacher_controls)
         remember_browser()
 
