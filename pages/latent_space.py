@@ -20,6 +20,7 @@ from ui.cache import (
     test_codes,
 )
 from ui.describe import chart, selection_text
+from ui.film import film_player
 from ui.images import big, pairs, png, show
 from ui.shell import ensure_shell
 from ui.state import current_selection, map_of_test_split
@@ -93,12 +94,12 @@ if size is None:
 else:
     epochs, points = size
     st.caption(f"The same {points} test images after every epoch of training: each frame is their codes' first two "
-               "principal components, turned (Procrustes) to match the epoch before so the picture never flips. Press "
-               "Play or drag the epoch slider. (The saved weights are the best validation epoch's, which may be an "
-               "earlier frame.)")
+               "principal components, turned (Procrustes) to match the epoch before so the picture never flips. Switch "
+               "Play on, or move the epoch slider (the arrow keys step it). (The saved weights are the best "
+               "validation epoch's, which may be an earlier frame.)")
     if share.toggle(f"Show the film ({epochs} epochs)", False, key="map_film_on",
-                 help="a few hundred KB for the browser to draw, so it waits until you ask for it"):
-        chart(learning_film(entry.path, entry.stamp, data.name), "map_film")
+                 help="the map at each epoch of training, with an epoch slider and a Play switch"):
+        film_player(*learning_film(entry.path, entry.stamp, data.name), data.class_names)
 
 st.divider()
 st.subheader("Decode the map")

@@ -46,14 +46,19 @@ def test_the_training_recording_plays(page, streamlit_url):
     film.scroll_into_view_if_needed()
     film.wait_for()
     state = ("() => { const gd = document.querySelector('.st-key-map_film .js-plotly-plot');"
-             " return [gd.querySelector('.slider-label').textContent, gd._fullData[0].x[0]]; }")
-    label, x0 = page.evaluate(state)
-    assert label == "epoch 1"
-    film.locator(".updatemenu-button", has_text="Play").first.click()
-    page.wait_for_function(f"() => ({state})()[0] !== 'epoch 1'", timeout=20_000)
-    page.wait_for_timeout(2000)
-    label, x1 = page.evaluate(state)
-    assert label != "epoch 1" and x1 != x0  # the slider moved on, and the points with it
+             " return [gd.layout.title.text, gd._fullData[0].x[0]]; }")
+    title, x0 = page.evaluate(state)
+    assert "epoch 1 of " in title
+    page.locator(".st-key-map_film_play label").click()
+    page.wait_for_function(f"() => !({state})()[0].includes('epoch 1 of')", timeout=20_000)
+    page.wait_for_timeout(1500)
+    title, x1 = page.evaluate(state)
+    assert "epoch 1 of" not in title and x1 != x0  # the film moved on, and the points with it
+    page.locator(".st-key-map_film_play label").click()  # pause: the epoch stays
+    wait_idle(page)
+    paused = page.evaluate(state)[0]
+    page.wait_for_timeout(1500)
+    assert page.evaluate(state)[0] == paused
     assert_no_exception(page)
     screenshot(page, "latent-space-recording")
 

@@ -455,20 +455,19 @@ def film_size(path: str, stamp: int, dataset_name: str) -> tuple[int, int] | Non
     return int(rec[0].shape[0]), int(rec[0].shape[1])
 
 
-def learning_film(path: str, stamp: int, dataset_name: str):
-    """The model's training recording as a ready animation, or None when it has none for this dataset. Keyed by the
-    recording file's time too: a model is listed as soon as its JSON is written."""
+def learning_film(path: str, stamp: int, dataset_name: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The model's training recording on this dataset: (frames [epochs, n, 2], the n images' labels), or None when it
+    has none. Keyed by the recording file's time too: a model is listed as soon as its JSON is written."""
     from ae.store.recording import recording_path
 
     rec = recording_path(path)
     return _learning_film(path, stamp, dataset_name, rec.stat().st_mtime_ns if rec.exists() else 0)
 
 
-@st.cache_resource(max_entries=32, show_spinner="Building the training film…")
+@st.cache_resource(max_entries=32, show_spinner="Reading the training film…")
 def _learning_film(path: str, stamp: int, dataset_name: str, rec_stamp: int):
-    """Shared by every session (cache_resource, never mutated): a film of many frames takes a while to build."""
+    """Shared by every session (cache_resource: the arrays are made read-only)."""
     from ae.store.recording import load_recording
-    from ui.plots import learning_animation
 
     _, meta = load_model(path, stamp)
     if meta.get("dataset", {}).get("name") != dataset_name:
@@ -479,7 +478,10 @@ def _learning_film(path: str, stamp: int, dataset_name: str, rec_stamp: int):
         return None
     frames, index = rec
     labels = data.y_test.numpy()[index] if data.y_test is not None else None
-    return learning_animation(frames, labels, data.class_names)
+    for a in (frames, labels):
+        if a is not None:
+            a.setflags(write=False)
+    return frames, labels
 
 
 def read_drawing_on(path: str, stamp: int, dataset_name: str, x):

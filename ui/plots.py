@@ -194,45 +194,15 @@ def confusion_chart(matrix: np.ndarray, class_names: list[str]) -> go.Figure:
     return fig
 
 
-def learning_animation(frames: np.ndarray, labels: np.ndarray | None, class_names: list[str],
-                       height: int = 560) -> go.Figure:
-    """The training recording as a plotly animation: one frame per epoch (frames [epochs, n, 2]), a play button
-    and an epoch slider, points coloured by class, axes fixed so the picture moves and the frame does not."""
-    idx = np.arange(frames.shape[1])
-    groups = [(None, idx)] if labels is None else [(int(c), idx[labels == c]) for c in np.unique(labels)]
-
-    def traces(frame: np.ndarray) -> list[go.Scatter]:
-        return [go.Scatter(
-            x=frame[m, 0], y=frame[m, 1], mode="markers",
-            name="all" if c is None else (class_names[c] if c < len(class_names) else str(c)),
-            marker=class_marker(c, size=6, opacity=0.8), hoverinfo="name",
-        ) for c, m in groups]
-
-    def goto(duration: int) -> dict:
-        return dict(mode="immediate", frame=dict(duration=duration, redraw=False),
-                    transition=dict(duration=duration // 2))
-
+def film_frame(frames: np.ndarray, epoch: int, labels: np.ndarray | None, class_names: list[str],
+               height: int = 560) -> go.Figure:
+    """One epoch of the training recording (frames [epochs, n, 2], epoch from 1): the map by class, its axes fixed
+    over the whole film so the points move and the frame does not."""
     lim = float(np.abs(frames).max()) * 1.05 or 1.0
-    fig = go.Figure(
-        data=traces(frames[0]),
-        frames=[go.Frame(data=traces(f), name=str(k + 1)) for k, f in enumerate(frames)],
-    )
-    fig.update_layout(
-        height=height, title_text=f"{len(frames)} epochs, one frame each", margin=dict(l=10, r=10, t=40, b=10),
-        legend_title_text="class",
-        xaxis=dict(range=[-lim, lim], title="PC 1 (aligned)", zeroline=False),
-        yaxis=dict(range=[-lim, lim], title="PC 2 (aligned)", zeroline=False, scaleanchor="x"),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.06, xanchor="left", yanchor="top",
-                          showactive=False, pad=dict(t=30), buttons=[
-                              dict(label="▶ Play", method="animate",
-                                   args=[None, {**goto(350), "fromcurrent": True}]),
-                              dict(label="❚❚ Pause", method="animate", args=[[None], goto(0)]),
-                          ])],
-        sliders=[dict(active=0, x=0.18, len=0.82, y=-0.02, yanchor="top", pad=dict(t=30),
-                      currentvalue=dict(prefix="epoch ", visible=True), steps=[
-                          dict(label=str(k + 1), method="animate", args=[[str(k + 1)], goto(0)])
-                          for k in range(len(frames))])],
-    )
+    fig = latent_scatter(frames[epoch - 1], labels, class_names, ("PC 1 (aligned)", "PC 2 (aligned)"), height=height)
+    fig.update_layout(title_text=f"epoch {epoch} of {len(frames)}", margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(range=[-lim, lim], zeroline=False), dragmode=False, uirevision="film",
+                      yaxis=dict(range=[-lim, lim], zeroline=False, scaleanchor="x"))
     return fig
 
 
