@@ -9,7 +9,7 @@ if preload.pending():  # the first visits after `make run`: the libraries are st
     with st.spinner("Starting Latent Lab: loading PyTorch and the models, once after a restart…"):
         preload.wait()
 
-from ui import projector  # noqa: E402
+from ui import focus, projector  # noqa: E402
 from ui.cache import heap_settled, job_queue  # noqa: E402  (after the wait: one thread imports them, not two)
 from ui.follow import drawn, lock_page  # noqa: E402
 from ui.lesson_steps import say_line  # noqa: E402
@@ -28,6 +28,7 @@ say_line()
 teacher_panel()
 student_panel()
 lock_page()
+focus.ring()
 projector.apply()
 enter()
 with timed_run(nav.url_path or "home"), shared_view():

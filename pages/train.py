@@ -162,7 +162,8 @@ def show_finished(job) -> None:
         st.button(label, key=f"train_done_{s.status}", on_click=clear_job, args=(job.spec.id,))
         return
     st.success(f"**{job.name}** {'stopped early and ' if s.status == 'stopped' else ''}saved after "
-               f"{s.epoch} epochs on {s.device}: test MSE {s.metrics.get('mse', float('nan')):.4f}. "
+               f"{s.epoch} epoch{'' if s.epoch == 1 else 's'} on {s.device}: test MSE "
+               f"{s.metrics.get('mse', float('nan')):.4f}. "
                "It is now in every page's model picker.")
     b1, b2 = st.columns(2)
     b1.button("Use it in the sidebar", key="train_use", on_click=use_model,
