@@ -23,7 +23,7 @@ from ui.describe import chart
 from ui.images import show, tile_png
 from ui.knobs import knob_values, knob_widgets
 from ui.onnx_box import onnx_box
-from ui.plots import history_lines, latent_scatter, loss_chart
+from ui.plots import latent_scatter, loss_chart
 from ui.shell import ensure_shell
 from ui.state import browser_id, choose, current_dataset, current_selection
 from ui.uploads import load_upload
@@ -170,7 +170,7 @@ def show_finished(job) -> None:
                args=(f"yours/{job.name}", job.spec.dataset))
     b2.button("Train another", key="train_again", on_click=clear_job, args=(job.spec.id,))
     if len(s.history):
-        st.line_chart(history_lines(s.history), height=220)
+        chart(loss_chart(s.history), "train_done_chart")  # the running job's chart, kept, with its description
 
 
 def train_form(data, note: str = "") -> None:

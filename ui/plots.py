@@ -151,11 +151,6 @@ def metric_bars(table: pd.DataFrame, metric: str, note: str) -> go.Figure:
     return fig
 
 
-def history_lines(history: pd.DataFrame) -> pd.DataFrame:
-    """The train and validation loss by epoch, as st.line_chart draws them."""
-    return history.set_index("epoch")[[c for c in ("train_loss", "val_loss") if c in history]]
-
-
 def rate_distortion_chart(rows: pd.DataFrame, metric: str, raw: int) -> go.Figure:
     """Quality against bytes per image, one curve per method (a code's packed, zlib and entropy sizes apart), the
     raw image's size marked; bytes on a log axis since codes and codecs sit orders of magnitude apart."""
