@@ -10,7 +10,7 @@ from ae.explore.paired import differ_most
 from ae.registry import variant_title
 from ae.store.checkpoints import CheckpointError
 from ui import share
-from ui.analysis import need, need_some
+from ui.analysis import need, need_some, stored
 from ui.brushing import brushed_points
 from ui.cache import (
     AXES,
@@ -35,6 +35,7 @@ from ui.state import current_dataset
 ensure_shell()
 
 TWIN_COLOURS = ("class", "shared neighbours", "map faithfulness")
+ASKED = "_cmp_detectors_asked"  # this session asked for the designs' one-class detectors
 PAIRED_NAMES = {"mse": "MSE", "psnr": "PSNR (dB)", "ssim": "SSIM"}
 METRICS = {"test MSE": "lower is better", "PSNR dB": "higher is better", "SSIM": "higher is better",
            "kNN-5 accuracy": "higher is better", "linear probe accuracy": "higher is better",
@@ -78,8 +79,15 @@ reports = need(data, *[("recon", compatible[k].path) for k in loaded])  # each m
 wanted = {k: decision_kinds(compatible[k].arch, data) for k in loaded}  # the table's other columns, when stored
 need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in wanted[k]
                   if not kind.startswith("detector-")])
-need_some(data, *[(kind, compatible[k].path) for k in loaded for kind in wanted[k] if kind.startswith("detector-")],
-          background=True, together="One-class detectors of each design (a training per class and model)")
+detectors = [(kind, compatible[k].path) for k in loaded for kind in wanted[k] if kind.startswith("detector-")]
+untrained = sum(stored(kind, path, data) is None for kind, path in detectors)
+if untrained and not st.session_state.get(ASKED):  # trainings hold the shared analysis worker: only when asked
+    st.button(f"Measure the one-class AUROC of these designs ({untrained} trainings on the analysis worker, "
+              "in the background)", key="cmp_detectors", icon=":material/model_training:",
+              on_click=st.session_state.__setitem__, args=(ASKED, True))
+elif untrained:
+    need_some(data, *detectors, background=True,
+              together="One-class detectors of each design (a training per class and model)")
 with st.spinner(f"Rebuilding the same {n} test images with each of the {len(loaded)} models…"):
     for k, recon in zip(loaded, reports):
         e, meta = compatible[k], loaded[k]
