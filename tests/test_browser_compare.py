@@ -28,7 +28,8 @@ def test_brushing_in_one_map_rings_the_same_images_in_the_other(page, streamlit_
     in_a, in_b = page.evaluate(RINGED, "cmp_twin_a"), page.evaluate(RINGED, "cmp_twin_b")
     assert in_a == in_b and len(in_b) > 10
     assert page.get_by_text(f"{len(in_b)} selected: shared neighbours").count() == 1
-    assert page.get_by_text("B: conv-vae-16 (aligned onto A)").count() == 1  # the link chose the two models
+    title = page.locator(".st-key-cmp_twin_b .js-plotly-plot").get_by_text("B: conv-vae-16 (aligned onto A)")
+    assert title.count() == 1  # the link chose the two models
     assert_no_exception(page)
     assert_accessible(page)  # with a selection in both maps (issue 22)
     screenshot(page, "compare_twin_maps")

@@ -62,3 +62,26 @@ def test_the_table_reads_each_column_from_its_analysis_or_leaves_it_empty():
     assert numbers["one-class mean AUROC"] == pytest.approx(0.95) and numbers["inference ms / 1,000"] == 160.0
     assert decision_numbers({"detector-0": {"auroc": 0.99}, "detector-1": None})["one-class mean AUROC"] is None
     assert numbers["kNN-5 accuracy"] is None and numbers["bytes per image (8 bits)"] is None
+
+
+@pytest.mark.slow
+def test_compare_trains_a_new_designs_detectors_only_when_asked(models_dir):
+    import json
+    import shutil
+
+    from tests.helpers import app
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ZOO_DIR / "dense-ae-16.safetensors", models_dir / "mine.safetensors")
+    meta = json.loads((ZOO_DIR / "dense-ae-16.json").read_text())
+    (models_dir / "mine.json").write_text(json.dumps({**meta, "name": "mine"}))
+    at = app("pages/compare.py", query={"cmp_models": "pretrained/conv-ae-16,yours/mine"})
+    table = at.dataframe[0].value.set_index("model")
+    assert 0.9 < table.loc["conv-ae-16", "one-class mean AUROC"] <= 1  # shipped
+    assert np.isnan(table.loc["mine", "one-class mean AUROC"])  # the copy's own: not trained unasked
+    ask = at.button(key="cmp_detectors")
+    assert "10 trainings" in ask.label
+    assert not [p for p in at.get("progress") if "One-class detectors" in p.proto.text]
+    ask.click().run()
+    bars = [p.proto.text for p in at.get("progress") if "One-class detectors" in p.proto.text]
+    assert bars and "of 20 done" in bars[0]  # one bar for them all, conv-ae-16's ten already in
