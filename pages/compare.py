@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ae.explore.analyses import ONE_CLASS_TRAIN
 from ae.explore.analysis import ReconReport, choose_images
+from ae.explore.anomaly import ONE_CLASS_EPOCHS
 from ae.explore.decision import decision_kinds
 from ae.explore.paired import differ_most
 from ae.registry import variant_title
@@ -127,7 +129,8 @@ st.dataframe(table, hide_index=True, key="cmp_table", placeholder="—", column_
 st.caption(f"MSE, PSNR and SSIM measured once on all {len(data.x_test):,} {data.name} test images; kNN-5 and "
            "linear-probe accuracy with all training labels (as on Features); bytes per image with the code at 8 bits, "
            "entropy-coded, and the PSNR it keeps (as on Compress); one-class mean AUROC: the model's design trained "
-           "afresh on each class alone (at most 1,000 images, 30 epochs), its reconstruction error scoring the test "
+           f"afresh on each class alone (at most {ONE_CLASS_TRAIN:,} images, {ONE_CLASS_EPOCHS} epochs), its "
+           "reconstruction error scoring the test "
            "images, averaged over the classes (as on Anomalies, whose detectors are one small design); inference "
            "time to encode and decode 1,000 test images, the best of 3 after a warm-up, on the analysis worker ("
            + ("; ".join(timed_on([compatible[k].path for k in loaded], data.name)) or "not timed yet")

@@ -47,7 +47,7 @@ with left:
         st.caption("White ink on black, like the training digits. The toolbar above the canvas undoes, redoes and "
                    "clears. Drawing needs a pointer: without one, choose **Upload a picture** or **Pick a test "
                    "digit** above.")
-        x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like this dataset's
+        x = prepare_drawing(rgba, model.cfg.input_shape, drawing_fill(data.name))  # framed like the dataset
     elif source == SOURCES[1]:
         up = st.file_uploader(f"A PNG or JPEG of a digit, up to {MAX_UPLOAD_BYTES // 2**20} MB (a dark digit on light "
                               "paper is inverted to match the training digits)", type=["png", "jpg", "jpeg"],

@@ -7,7 +7,7 @@ Per model and dataset (`MODEL_KINDS`, in the order they are computed after train
 - denoise: PSNR and SSIM of noisy inputs and of the model's outputs at every noise type and level: Denoise.
 - compress: the code's rate-distortion rows and its train range for quantising: Compress.
 - probes: logistic and kNN-5 accuracy of the codes with 1 to all labels per class, and confusion matrices: Features.
-Asked for by Compare only, never after training (`ON_REQUEST`):
+Asked for by Compare only, never after training:
 - detector-C: the model's own design trained afresh on class C alone, and its one-class AUROC; Compare's "one-class
   mean AUROC" is their mean (ten trainings: about half a minute a model on mnist-5k on a laptop's CPU).
 - speed: milliseconds to encode and decode 1,000 test images on the analysis worker, and what that worker is.
@@ -158,7 +158,7 @@ def detector(model: Autoencoder, data: Dataset, param: str, progress: Progress) 
     from scratch on class `param` alone, with the budget of the dataset's own detectors: what a design is worth as an
     anomaly detector, which a model trained on every class cannot say about itself. One class per task, so a page's
     own analysis waits for one training at most, not ten."""
-    from ae.explore.anomaly import evaluate_one_class, train_one_class
+    from ae.explore.anomaly import ONE_CLASS_EPOCHS, evaluate_one_class, train_one_class
     from ae.models.imported import ARCH as IMPORTED
 
     if model.cfg.arch == IMPORTED:
@@ -173,7 +173,7 @@ def detector(model: Autoencoder, data: Dataset, param: str, progress: Progress) 
     progress(0.9, f"scoring {len(data.x_test):,} test samples")
     auroc = evaluate_one_class(detector_model, data, normal).auroc
     return Analysis(f"detector-{normal}", {}, {"normal": normal, "auroc": auroc if np.isfinite(auroc) else None,
-                                               "train_limit": ONE_CLASS_TRAIN, "epochs": 30,
+                                               "train_limit": ONE_CLASS_TRAIN, "epochs": ONE_CLASS_EPOCHS,
                                                "seconds": round(time.perf_counter() - t0, 1)})
 
 
@@ -295,7 +295,6 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("raw-probes", "probes on the raw inputs", raw_probes, per_model=False),
 )}
 MODEL_KINDS = ("recon", "maps", "denoise", "compress", "probes")  # computed after training, in this order
-ON_REQUEST = ("detector", "speed")  # per model, computed when a page asks
 
 
 def split(key: str) -> tuple[Kind, str]:

@@ -100,8 +100,6 @@ def dataset_analyses(data: Dataset, latents: list[int]) -> list[str]:
             *(f"pca-{k}" for k in sorted(set(latents)))]
 
 
-
-
 def analyse_zoo(out: Path = ZOO_DIR, data: Dataset | None = None, log: Callable[[str], None] = print) -> None:
     """Store every analysis the pages read for the shipped models and their dataset, so a fresh server computes
     nothing before its first visitor (the files are stamped with the weights' and the data's hashes)."""
